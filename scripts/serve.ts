@@ -1,0 +1,61 @@
+// The main job: serves every function in functions/ on 127.0.0.1 at /functions/v1/<name>, the
+// path supabase-js `functions.invoke` calls, and publishes the JWKS at
+// /auth/v1/.well-known/jwks.json. Without Supabase env it uses loud development defaults.
+import { DEV_JWT_SECRET, DEV_PORT, loadOrCreateDevKeys } from "./dev_keys.ts";
+import type { Handler } from "../functions/_shared/serve.ts";
+
+const port = Number(Deno.env.get("PORT") ?? DEV_PORT);
+const configured = Deno.env.get("SUPABASE_JWT_SECRET") || Deno.env.get("SUPABASE_JWKS");
+let jwks: string | undefined = Deno.env.get("SUPABASE_JWKS");
+
+if (!configured) {
+  const keys = await loadOrCreateDevKeys();
+  jwks = JSON.stringify(keys.publicJwks);
+  Deno.env.set("SUPABASE_JWT_SECRET", DEV_JWT_SECRET);
+  Deno.env.set("SUPABASE_JWKS", jwks);
+  if (!Deno.env.get("SUPABASE_URL")) Deno.env.set("SUPABASE_URL", `http://127.0.0.1:${port}`);
+  const bar = "!".repeat(78);
+  console.warn(`${bar}
+!! DEVELOPMENT MODE: no SUPABASE_JWT_SECRET / SUPABASE_JWKS set.
+!! Tokens are verified with the PUBLIC Supabase demo secret and a local ES256 key
+!! (.dev/dev-es256.json, kid ${keys.publicJwks.keys[0].kid}). Anyone can mint these tokens.
+!! Never expose this server; set the Supabase env for anything real.
+${bar}`);
+}
+
+const routes = new Map<string, Handler>();
+for (
+  const entry of [...Deno.readDirSync("functions")].sort((a, b) => a.name.localeCompare(b.name))
+) {
+  if (!entry.isDirectory || entry.name.startsWith("_")) continue;
+  let captured: Handler | undefined;
+  globalThis.__edgeAuthDevRouter = { register: (h) => (captured = h) };
+  await import(new URL(`../functions/${entry.name}/index.ts`, import.meta.url).href);
+  if (captured) routes.set(entry.name, captured);
+}
+globalThis.__edgeAuthDevRouter = undefined;
+
+const server = Deno.serve({
+  hostname: "127.0.0.1",
+  port,
+  onListen: ({ hostname, port }) => {
+    console.log(`edge-auth dev server on http://${hostname}:${port}`);
+    for (const name of routes.keys()) {
+      console.log(`  /functions/v1/${name}`);
+    }
+  },
+}, (req) => {
+  const path = new URL(req.url).pathname;
+  if (path === "/auth/v1/.well-known/jwks.json" && jwks) {
+    // Only public keys are ever published here.
+    return new Response(jwks, {
+      headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=600" },
+    });
+  }
+  const match = path.match(/^\/functions\/v1\/([a-z0-9_-]+)\/?/);
+  const handler = match ? routes.get(match[1]) : undefined;
+  if (!handler) return Response.json({ error: "not_found" }, { status: 404 });
+  return handler(req);
+});
+
+Deno.addSignalListener("SIGTERM", () => server.shutdown());

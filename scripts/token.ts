@@ -1,0 +1,54 @@
+// Prints a token for the local server:
+//   deno task token --role manager --permissions schedules.write --aal aal2 [--alg ES256]
+// Options: --sub <uuid> --email <e> --ttl <seconds> --api-key anon|service_role.
+import { parseArgs } from "node:util";
+import { SignJWT } from "jose";
+import { DEV_JWT_SECRET, DEV_PORT, devSigningKey, loadOrCreateDevKeys } from "./dev_keys.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    role: { type: "string" },
+    permissions: { type: "string" },
+    aal: { type: "string", default: "aal1" },
+    alg: { type: "string", default: "HS256" },
+    sub: { type: "string" },
+    email: { type: "string", default: "dev@example.com" },
+    ttl: { type: "string", default: "3600" },
+    "api-key": { type: "string" },
+  },
+});
+
+const base = (Deno.env.get("SUPABASE_URL") ?? `http://127.0.0.1:${DEV_PORT}`).replace(/\/+$/, "");
+const now = Math.floor(Date.now() / 1000);
+const apiKey = values["api-key"];
+const claims: Record<string, unknown> = apiKey ? { iss: "supabase-demo", role: apiKey } : {
+  iss: `${base}/auth/v1`,
+  sub: values.sub ?? crypto.randomUUID(),
+  aud: "authenticated",
+  role: "authenticated",
+  email: values.email,
+  phone: "",
+  aal: values.aal,
+  session_id: crypto.randomUUID(),
+  is_anonymous: false,
+  ...(values.role ? { user_role: values.role } : {}),
+  ...(values.permissions ? { user_permissions: values.permissions.split(",") } : {}),
+};
+
+const alg = values.alg!;
+let jwt = new SignJWT(claims).setIssuedAt(now).setExpirationTime(now + Number(values.ttl));
+let key: CryptoKey | Uint8Array;
+if (alg === "HS256") {
+  const secret = Deno.env.get("SUPABASE_JWT_SECRET") ?? DEV_JWT_SECRET;
+  jwt = jwt.setProtectedHeader({ alg, typ: "JWT" });
+  key = new TextEncoder().encode(secret);
+} else if (alg === "ES256") {
+  const keys = await loadOrCreateDevKeys();
+  jwt = jwt.setProtectedHeader({ alg, typ: "JWT", kid: keys.privateJwk.kid });
+  key = await devSigningKey(keys);
+} else {
+  console.error("--alg takes HS256 or ES256");
+  Deno.exit(2);
+}
+console.log(await jwt.sign(key));
