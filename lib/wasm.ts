@@ -23,4 +23,5 @@ export {
   requireAal as wasmRequireAal,
   requirePermissions as wasmRequirePermissions,
   requireRole as wasmRequireRole,
+  verifyDetached,
 } from "../pkg/edge_auth.js";

@@ -239,6 +239,11 @@ impl KeySet {
                 return Err(ErrorKind::KeyTypeMismatch.into());
             }
         }
+        if let (None, true, [only]) = (&self.legacy_secret, self.single, self.keys.as_slice()) {
+            if only.material.fits(alg) {
+                return check_binding(only, alg);
+            }
+        }
         match &self.legacy_secret {
             Some(secret) => Ok(Selected::Hmac(secret)),
             None if self

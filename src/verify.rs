@@ -167,6 +167,31 @@ pub fn check_iss_aud(v: &Verified, policy: &Policy) -> Result<()> {
     claims::check_audience(&v.payload, policy.audience.as_deref())
 }
 
+/// A detached signature check under the same key rules as tokens (used for published test
+/// vectors): `Ok(Step)`-like result where the public-key case is left to the host.
+pub enum Detached<'k> {
+    Done(bool),
+    NeedsHost(&'k Jwk),
+}
+
+pub fn detached<'k>(
+    keys: &'k KeySet,
+    alg: Algorithm,
+    signature: &[u8],
+    message: &[u8],
+) -> Result<Detached<'k>> {
+    let kid = keys.keys.first().and_then(|k| k.kid.as_deref());
+    match keys.select(alg, kid)? {
+        Selected::Hmac(secret) => Ok(Detached::Done(hmac_matches(
+            alg, secret, message, signature,
+        ))),
+        Selected::Public(jwk) => match check_signature_length(alg, jwk, signature) {
+            Ok(()) => Ok(Detached::NeedsHost(jwk)),
+            Err(_) => Ok(Detached::Done(false)),
+        },
+    }
+}
+
 /// RFC 7518: ECDSA signatures are exactly R||S; RSA signatures are as long as the modulus;
 /// Ed25519 signatures are 64 bytes. Anything else is refused before the host sees it.
 fn check_signature_length(alg: Algorithm, key: &Jwk, sig: &[u8]) -> Result<()> {

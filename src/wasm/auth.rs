@@ -2,10 +2,12 @@
 //! asynchronous WebCrypto step for public-key tokens.
 
 use super::{error_to_js, seconds, webcrypto};
+use crate::alg::Algorithm;
 use crate::config::{Authenticator, Config};
 use crate::error::{AuthError, ErrorKind};
+use crate::keys::{KeySet, KeySource};
 use crate::policy::{self, Match};
-use crate::verify::{Step, Verified};
+use crate::verify::{self, Detached, Step, Verified};
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -149,6 +151,32 @@ pub fn require_permissions(
 #[wasm_bindgen(js_name = requireAal)]
 pub fn require_aal(aal: Option<String>, minimum: &str, realm: &str) -> Result<(), JsValue> {
     policy::require_aal(aal.as_deref(), minimum).map_err(|e| error_to_js(&e, realm))
+}
+
+/// Verifies a detached signature over `message` with one JWK (a JSON text) under the product's
+/// key rules: the same key parsing, algorithm binding and length checks as tokens. Resolves to
+/// a boolean; rejects with an error object when the key itself is refused.
+#[wasm_bindgen(js_name = verifyDetached)]
+pub fn verify_detached(jwk: &str, alg: &str, signature: Vec<u8>, message: Vec<u8>) -> Promise {
+    let reject = |e: AuthError| Promise::reject(&error_to_js(&e, DEFAULT_REALM));
+    let Some(alg) = Algorithm::from_name(alg) else {
+        return reject(ErrorKind::AlgNotAllowed.into());
+    };
+    let mut keys = KeySet::default();
+    if let Err(e) = keys.add_jwks(jwk.as_bytes(), KeySource::Inline) {
+        return reject(e);
+    }
+    let key = match verify::detached(&keys, alg, &signature, &message) {
+        Err(e) => return reject(e),
+        Ok(Detached::Done(ok)) => return Promise::resolve(&JsValue::from_bool(ok)),
+        Ok(Detached::NeedsHost(jwk)) => jwk.clone(),
+    };
+    future_to_promise(async move {
+        webcrypto::verify(&key, alg, &signature, &message)
+            .await
+            .map(JsValue::from_bool)
+            .map_err(|e| error_to_js(&e, DEFAULT_REALM))
+    })
 }
 
 #[wasm_bindgen(js_name = clearKeyCache)]
