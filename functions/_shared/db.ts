@@ -8,6 +8,7 @@
 //   otherwise            -> an embedded PGlite database loaded with the Supabase emulation,
 //                           the migrations and supabase/seed.sql (local development only)
 
+// deno-lint-ignore no-import-prefix -- until deno.json maps "postgres"
 import postgres from "npm:postgres@3";
 
 /** A connection inside a transaction. Parameters are always bound, never interpolated. */
@@ -121,6 +122,7 @@ export async function localSchemaFiles(): Promise<URL[]> {
 
 /** An in-memory PGlite (PostgreSQL in WASM) with the emulation, migrations and seed. */
 export async function createPgliteBackend(): Promise<DbBackend> {
+  // deno-lint-ignore no-import-prefix -- until deno.json maps "@electric-sql/pglite"
   const { PGlite } = await import("npm:@electric-sql/pglite@0.5");
   const db = new PGlite();
   for (const file of await localSchemaFiles()) {
@@ -269,7 +271,9 @@ export function toDbError(e: unknown): DbError {
   }
   if (code === "42501") return new DbError("forbidden", "Not allowed", code);
   if (code === "23505") return new DbError("conflict", "Already exists", code);
-  if (code === "23503") return new DbError("invalid_input", "A referenced row does not exist", code);
+  if (code === "23503") {
+    return new DbError("invalid_input", "A referenced row does not exist", code);
+  }
   if (code.startsWith("22") || code.startsWith("23")) {
     return new DbError("invalid_input", "Invalid data", code);
   }
@@ -425,9 +429,12 @@ export async function createSchedule(ctx: CallerContext, input: unknown): Promis
 
 /** Deletes expired rows per private.retention_policies; returns the count per target. */
 export async function cleanupExpiredData(): Promise<{ target: string; deleted: number }[]> {
-  const rows = await withServiceRole("retention", (tx) =>
-    tx.query<{ target: string; deleted: string | number }>(
-      "select target, deleted from private.cleanup_expired_data()",
-    ));
+  const rows = await withServiceRole(
+    "retention",
+    (tx) =>
+      tx.query<{ target: string; deleted: string | number }>(
+        "select target, deleted from private.cleanup_expired_data()",
+      ),
+  );
   return rows.map((r) => ({ target: r.target, deleted: Number(r.deleted) }));
 }

@@ -5,6 +5,7 @@
 // the URL's user may CREATE DATABASE and CREATE ROLE). Without it the tests FAIL when CI is
 // set, and are ignored otherwise.
 
+// deno-lint-ignore no-import-prefix -- until deno.json maps "postgres"
 import postgres from "npm:postgres@3";
 import assert from "node:assert/strict";
 import { localSchemaFiles } from "../../functions/_shared/db.ts";
@@ -53,7 +54,7 @@ export function dbTest(name: string, fn: () => Promise<void>): void {
     sanitizeOps: false,
     fn: async () => {
       if (DATABASE_URL === "") {
-        throw new Error("TEST_DATABASE_URL is not set: run `eval \"$(scripts/pg.sh start)\"`");
+        throw new Error('TEST_DATABASE_URL is not set: run `eval "$(scripts/pg.sh start)"`');
       }
       await fn();
     },

@@ -110,7 +110,8 @@ dbTest("column grants: an employee cannot rename themselves into a colleague", a
     const own = await asUser(
       sql,
       "employee",
-      (tx) => tx`update public.contacts set phone = '+15550199999' where id = ${EMPLOYEES.employee}`,
+      (tx) =>
+        tx`update public.contacts set phone = '+15550199999' where id = ${EMPLOYEES.employee}`,
     );
     assert.deepEqual(own.count, 1);
     const other = await asUser(
@@ -228,73 +229,83 @@ dbTest("every SECURITY DEFINER function has search_path fixed to ''", async () =
   });
 });
 
-dbTest("audit log, retention rules and admin functions are out of anon/authenticated reach", async () => {
-  await withFreshDb(async (sql) => {
-    const attempts = [
-      "select * from private.audit_log",
-      "insert into private.audit_log (table_name, operation, row_key, changed_columns, changes) " +
-      "values ('x', 'INSERT', '{}', '{}', '{}')",
-      "select * from private.retention_policies",
-      "update private.retention_policies set keep_for = interval '100 years'",
-      "select * from private.cleanup_expired_data()",
-      `select private.anonymise_employee('${EMPLOYEES.pharmacist}')`,
-      `select private.app_role_of('${USERS.admin}')`,
-      "select public.custom_access_token_hook('{}'::jsonb)",
-    ];
-    for (const role of ["anon", "authenticated"] as const) {
-      for (const stmt of attempts) {
+dbTest(
+  "audit log, retention rules and admin functions are out of anon/authenticated reach",
+  async () => {
+    await withFreshDb(async (sql) => {
+      const attempts = [
+        "select * from private.audit_log",
+        "insert into private.audit_log (table_name, operation, row_key, changed_columns, changes) " +
+        "values ('x', 'INSERT', '{}', '{}', '{}')",
+        "select * from private.retention_policies",
+        "update private.retention_policies set keep_for = interval '100 years'",
+        "select * from private.cleanup_expired_data()",
+        `select private.anonymise_employee('${EMPLOYEES.pharmacist}')`,
+        `select private.app_role_of('${USERS.admin}')`,
+        "select public.custom_access_token_hook('{}'::jsonb)",
+      ];
+      for (const role of ["anon", "authenticated"] as const) {
+        for (const stmt of attempts) {
+          await assertSqlState(
+            asRole(
+              sql,
+              role,
+              baseClaims(role === "anon" ? USERS.admin : "admin"),
+              (tx) => tx.unsafe(stmt),
+            ),
+            "42501",
+          );
+        }
+      }
+      // anon reads no table at all.
+      for (const table of ["contacts", "store_schedules", "user_profiles", "messages", "stores"]) {
         await assertSqlState(
-          asRole(sql, role, baseClaims(role === "anon" ? USERS.admin : "admin"), (tx) =>
-            tx.unsafe(stmt)),
+          asRole(sql, "anon", { role: "anon" }, (tx) => tx.unsafe(`select * from public.${table}`)),
           "42501",
         );
       }
-    }
-    // anon reads no table at all.
-    for (const table of ["contacts", "store_schedules", "user_profiles", "messages", "stores"]) {
-      await assertSqlState(
-        asRole(sql, "anon", { role: "anon" }, (tx) => tx.unsafe(`select * from public.${table}`)),
-        "42501",
-      );
-    }
-    const [privs] = await sql`
+      const [privs] = await sql`
       select
         has_function_privilege('anon', 'private.cleanup_expired_data()', 'execute') as a1,
         has_function_privilege('authenticated', 'private.cleanup_expired_data()', 'execute') as a2,
         has_function_privilege('authenticated', 'private.anonymise_employee(uuid)', 'execute') as a3,
         has_function_privilege('service_role', 'private.cleanup_expired_data()', 'execute') as s1,
         has_function_privilege('service_role', 'private.anonymise_employee(uuid)', 'execute') as s2`;
-    assert.deepEqual(privs, { a1: false, a2: false, a3: false, s1: true, s2: true });
-  });
-});
+      assert.deepEqual(privs, { a1: false, a2: false, a3: false, s1: true, s2: true });
+    });
+  },
+);
 
-dbTest("audit trigger: tables without `id`, changed column names, personal data redacted", async () => {
-  await withFreshDb(async (sql) => {
-    await sql`delete from private.audit_log`;
-    // user_profiles is keyed by user_id, user_roles by (user_id, role): no `id` column.
-    await asUser(
-      sql,
-      "admin",
-      (tx) =>
-        tx`update public.user_profiles set is_active = false, display_name = 'Alex K.'
+dbTest(
+  "audit trigger: tables without `id`, changed column names, personal data redacted",
+  async () => {
+    await withFreshDb(async (sql) => {
+      await sql`delete from private.audit_log`;
+      // user_profiles is keyed by user_id, user_roles by (user_id, role): no `id` column.
+      await asUser(
+        sql,
+        "admin",
+        (tx) =>
+          tx`update public.user_profiles set is_active = false, display_name = 'Alex K.'
             where user_id = ${USERS.employeeSameName}`,
-      { aal: "aal2" },
-    );
-    await asUser(
-      sql,
-      "admin",
-      (tx) => tx`insert into public.user_roles (user_id, role) values (${USERS.employee}, 'pharmacist')`,
-      { aal: "aal2" },
-    );
-    await asUser(
-      sql,
-      "employee",
-      (tx) =>
-        tx`update public.contacts set phone = '+15550177777', email = 'new@mail.test'
+        { aal: "aal2" },
+      );
+      await asUser(
+        sql,
+        "admin",
+        (tx) =>
+          tx`insert into public.user_roles (user_id, role) values (${USERS.employee}, 'pharmacist')`,
+        { aal: "aal2" },
+      );
+      await asUser(
+        sql,
+        "employee",
+        (tx) =>
+          tx`update public.contacts set phone = '+15550177777', email = 'new@mail.test'
             where id = ${EMPLOYEES.employee}`,
-    );
-    // A brand-new table with a text key and a personal column named by trigger argument.
-    await sql.unsafe(`
+      );
+      // A brand-new table with a text key and a personal column named by trigger argument.
+      await sql.unsafe(`
       create table public.badge_codes (code text primary key, holder_name text, colour text);
       create trigger audit_badge_codes after insert or update or delete on public.badge_codes
         for each row execute function private.audit_row_change('holder_name');
@@ -303,43 +314,45 @@ dbTest("audit trigger: tables without `id`, changed column names, personal data 
       update public.badge_codes set colour = 'blue' where code = 'B-7';
       delete from public.badge_codes where code = 'B-7';`);
 
-    const log = await sql`
+      const log = await sql`
       select table_name, operation, row_key, changed_columns, changes, actor_user_id
       from private.audit_log order by id`;
-    assert.deepEqual(
-      log.map((r) => [r.table_name, r.operation]),
-      [
-        ["public.user_profiles", "UPDATE"],
-        ["public.user_roles", "INSERT"],
-        ["public.contacts", "UPDATE"],
-        ["public.badge_codes", "INSERT"],
-        ["public.badge_codes", "UPDATE"], // the second, no-op update is not logged
-        ["public.badge_codes", "DELETE"],
-      ],
-    );
-    const [profile, role, contact, bInsert, bUpdate] = log;
-    assert.deepEqual(profile.row_key, { user_id: USERS.employeeSameName });
-    assert.deepEqual(profile.changed_columns, ["display_name", "is_active"]);
-    assert.deepEqual(profile.changes, {
-      display_name: "[redacted]",
-      is_active: { old: true, new: false },
-    });
-    assert.deepEqual(profile.actor_user_id, USERS.admin);
-    assert.deepEqual(role.row_key, { user_id: USERS.employee, role: "pharmacist" });
-    assert.deepEqual(contact.row_key, { id: EMPLOYEES.employee });
-    assert.deepEqual(contact.changed_columns, ["email", "phone"]);
-    assert.deepEqual(contact.changes, { email: "[redacted]", phone: "[redacted]" });
-    assert.deepEqual(bInsert.row_key, { code: "B-7" });
-    assert.deepEqual(bInsert.changes.holder_name, "[redacted]");
-    assert.deepEqual(bUpdate.changes, { colour: { old: "red", new: "blue" } });
+      assert.deepEqual(
+        log.map((r) => [r.table_name, r.operation]),
+        [
+          ["public.user_profiles", "UPDATE"],
+          ["public.user_roles", "INSERT"],
+          ["public.contacts", "UPDATE"],
+          ["public.badge_codes", "INSERT"],
+          ["public.badge_codes", "UPDATE"], // the second, no-op update is not logged
+          ["public.badge_codes", "DELETE"],
+        ],
+      );
+      const [profile, role, contact, bInsert, bUpdate] = log;
+      assert.deepEqual(profile.row_key, { user_id: USERS.employeeSameName });
+      assert.deepEqual(profile.changed_columns, ["display_name", "is_active"]);
+      assert.deepEqual(profile.changes, {
+        display_name: "[redacted]",
+        is_active: { old: true, new: false },
+      });
+      assert.deepEqual(profile.actor_user_id, USERS.admin);
+      assert.deepEqual(role.row_key, { user_id: USERS.employee, role: "pharmacist" });
+      assert.deepEqual(contact.row_key, { id: EMPLOYEES.employee });
+      assert.deepEqual(contact.changed_columns, ["email", "phone"]);
+      assert.deepEqual(contact.changes, { email: "[redacted]", phone: "[redacted]" });
+      assert.deepEqual(bInsert.row_key, { code: "B-7" });
+      assert.deepEqual(bInsert.changes.holder_name, "[redacted]");
+      assert.deepEqual(bUpdate.changes, { colour: { old: "red", new: "blue" } });
 
-    // No personal value appears anywhere in the log.
-    const [dump] = await sql`select string_agg(to_jsonb(a)::text, ' ') as t from private.audit_log a`;
-    for (const secret of ["+15550177777", "new@mail.test", "Alex K", "Alex Kim"]) {
-      assert(!String(dump.t).includes(secret), `audit log leaks ${secret}`);
-    }
-  });
-});
+      // No personal value appears anywhere in the log.
+      const [dump] =
+        await sql`select string_agg(to_jsonb(a)::text, ' ') as t from private.audit_log a`;
+      for (const secret of ["+15550177777", "new@mail.test", "Alex K", "Alex Kim"]) {
+        assert(!String(dump.t).includes(secret), `audit log leaks ${secret}`);
+      }
+    });
+  },
+);
 
 dbTest("is_active is enforced in the database, whatever the token says", async () => {
   await withFreshDb(async (sql) => {
@@ -359,7 +372,8 @@ dbTest("is_active is enforced in the database, whatever the token says", async (
     const upd = await asUser(
       sql,
       "inactive",
-      (tx) => tx`update public.contacts set phone = '+15550166666' where id = ${EMPLOYEES.inactive}`,
+      (tx) =>
+        tx`update public.contacts set phone = '+15550166666' where id = ${EMPLOYEES.inactive}`,
     );
     assert.deepEqual(upd.count, 0);
     // And the hook refuses to issue a token.
@@ -376,102 +390,109 @@ dbTest("is_active is enforced in the database, whatever the token says", async (
   });
 });
 
-dbTest("policies: all `to authenticated` (or the auth server), auth.uid() wrapped in select", async () => {
-  await withFreshDb(async (sql) => {
-    const policies = await sql`
+dbTest(
+  "policies: all `to authenticated` (or the auth server), auth.uid() wrapped in select",
+  async () => {
+    await withFreshDb(async (sql) => {
+      const policies = await sql`
       select schemaname, tablename, policyname, roles::text[] as roles, qual, with_check
       from pg_policies where schemaname in ('public', 'private')`;
-    assert(policies.length > 40, `found ${policies.length} policies`);
-    for (const p of policies) {
-      const where = `${p.tablename}: ${p.policyname}`;
-      assert(
-        (p.roles.length === 1 && p.roles[0] === "authenticated") ||
-          (p.roles.length === 1 && p.roles[0] === "supabase_auth_admin"),
-        `${where}: roles ${p.roles}`,
-      );
-      for (const expr of [p.qual, p.with_check]) {
-        if (expr === null) continue;
-        // Every function call is an initPlan `( SELECT f() ...)`, evaluated once per statement.
-        const calls = [...String(expr).matchAll(/(\w+)\.(\w+)\(/g)];
-        for (const call of calls) {
-          const before = String(expr).slice(0, call.index);
-          assert(/SELECT[\s(]+$/.test(before), `${where}: unwrapped call ${call[0]} in ${expr}`);
+      assert(policies.length > 40, `found ${policies.length} policies`);
+      for (const p of policies) {
+        const where = `${p.tablename}: ${p.policyname}`;
+        assert(
+          (p.roles.length === 1 && p.roles[0] === "authenticated") ||
+            (p.roles.length === 1 && p.roles[0] === "supabase_auth_admin"),
+          `${where}: roles ${p.roles}`,
+        );
+        for (const expr of [p.qual, p.with_check]) {
+          if (expr === null) continue;
+          // Every function call is an initPlan `( SELECT f() ...)`, evaluated once per statement.
+          const calls = [...String(expr).matchAll(/(\w+)\.(\w+)\(/g)];
+          for (const call of calls) {
+            const before = String(expr).slice(0, call.index);
+            assert(/SELECT[\s(]+$/.test(before), `${where}: unwrapped call ${call[0]} in ${expr}`);
+          }
+          // No policy reads a table (the recursion defect): only helper calls.
+          assert(!/\bFROM\b/i.test(String(expr)), `${where}: policy queries a table: ${expr}`);
         }
-        // No policy reads a table (the recursion defect): only helper calls.
-        assert(!/\bFROM\b/i.test(String(expr)), `${where}: policy queries a table: ${expr}`);
       }
-    }
-    // The views for failed logins / suspicious reads that nothing fed are gone.
-    const [views] = await sql`select count(*)::int as n from pg_views
+      // The views for failed logins / suspicious reads that nothing fed are gone.
+      const [views] = await sql`select count(*)::int as n from pg_views
                               where schemaname in ('public', 'private')`;
-    assert.deepEqual(views.n, 0);
-  });
-});
+      assert.deepEqual(views.n, 0);
+    });
+  },
+);
 
-dbTest("aal2: managers and admins write only with a second factor (restrictive policy)", async () => {
-  await withFreshDb(async (sql) => {
-    const restrictive = await sql`
+dbTest(
+  "aal2: managers and admins write only with a second factor (restrictive policy)",
+  async () => {
+    await withFreshDb(async (sql) => {
+      const restrictive = await sql`
       select tablename, cmd from pg_policies
       where schemaname = 'public' and permissive = 'RESTRICTIVE'
         and (qual like '%aal%' or with_check like '%aal%')`;
-    assert.deepEqual(restrictive.length, 18); // 6 tables x insert / update / delete
+      assert.deepEqual(restrictive.length, 18); // 6 tables x insert / update / delete
 
-    const shift = {
-      store_id: STORES.central,
-      employee_id: EMPLOYEES.employee,
-      starts_at: "2030-01-07T08:00:00Z",
-      ends_at: "2030-01-07T16:00:00Z",
-    };
-    const insert = (user: SeedUser, aal: string) =>
-      asUser(
+      const shift = {
+        store_id: STORES.central,
+        employee_id: EMPLOYEES.employee,
+        starts_at: "2030-01-07T08:00:00Z",
+        ends_at: "2030-01-07T16:00:00Z",
+      };
+      const insert = (user: SeedUser, aal: string) =>
+        asUser(
+          sql,
+          user,
+          (tx) =>
+            tx`insert into public.store_schedules ${
+              tx(shift, "store_id", "employee_id", "starts_at", "ends_at")
+            } returning id`,
+          { aal },
+        );
+      await assertSqlState(insert("manager", "aal1"), "42501");
+      await assertSqlState(insert("admin", "aal1"), "42501");
+      assert.deepEqual((await insert("manager", "aal2")).length, 1);
+      assert.deepEqual((await insert("admin", "aal2")).length, 1);
+      // aal2 does not make an employee a scheduler.
+      await assertSqlState(insert("employee", "aal2"), "42501");
+
+      // Updates and deletes by a manager at aal1 touch nothing.
+      const upd = await asUser(
         sql,
-        user,
-        (tx) =>
-          tx`insert into public.store_schedules ${
-            tx(shift, "store_id", "employee_id", "starts_at", "ends_at")
-          } returning id`,
-        { aal },
+        "manager",
+        (tx) => tx`update public.store_schedules set note = 'x'`,
+        { aal: "aal1" },
       );
-    await assertSqlState(insert("manager", "aal1"), "42501");
-    await assertSqlState(insert("admin", "aal1"), "42501");
-    assert.deepEqual((await insert("manager", "aal2")).length, 1);
-    assert.deepEqual((await insert("admin", "aal2")).length, 1);
-    // aal2 does not make an employee a scheduler.
-    await assertSqlState(insert("employee", "aal2"), "42501");
-
-    // Updates and deletes by a manager at aal1 touch nothing.
-    const upd = await asUser(
-      sql,
-      "manager",
-      (tx) => tx`update public.store_schedules set note = 'x'`,
-      { aal: "aal1" },
-    );
-    assert.deepEqual(upd.count, 0);
-    const del = await asUser(
-      sql,
-      "manager",
-      (tx) => tx`delete from public.store_schedules`,
-      { aal: "aal1" },
-    );
-    assert.deepEqual(del.count, 0);
-    const upd2 = await asUser(
-      sql,
-      "manager",
-      (tx) => tx`update public.store_schedules set note = 'ok' where starts_at >= '2030-01-01'`,
-      { aal: "aal2" },
-    );
-    assert.deepEqual(upd2.count, 2);
-    // A missing aal claim counts as no second factor.
-    await assertSqlState(insert("manager", ""), "42501");
-    // Employees' self-service writes need no second factor.
-    const own = await asUser(
-      sql,
-      "employee",
-      (tx) => tx`update public.contacts set address = '2 Side Street' where id = ${EMPLOYEES.employee}`,
-    );
-    assert.deepEqual(own.count, 1);
-  });
-});
+      assert.deepEqual(upd.count, 0);
+      const del = await asUser(
+        sql,
+        "manager",
+        (tx) => tx`delete from public.store_schedules`,
+        { aal: "aal1" },
+      );
+      assert.deepEqual(del.count, 0);
+      const upd2 = await asUser(
+        sql,
+        "manager",
+        (tx) => tx`update public.store_schedules set note = 'ok' where starts_at >= '2030-01-01'`,
+        { aal: "aal2" },
+      );
+      assert.deepEqual(upd2.count, 2);
+      // A missing aal claim counts as no second factor.
+      await assertSqlState(insert("manager", ""), "42501");
+      // Employees' self-service writes need no second factor.
+      const own = await asUser(
+        sql,
+        "employee",
+        (tx) =>
+          tx`update public.contacts set address = '2 Side Street' where id = ${EMPLOYEES.employee}`,
+      );
+      assert.deepEqual(own.count, 1);
+    });
+  },
+);
 
 dbTest("anonymise (service role) removes personal data and blocks the login", async () => {
   await withFreshDb(async (sql) => {
