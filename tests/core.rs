@@ -1,0 +1,155 @@
+//! Native tests of the core against an independent implementation: tokens minted by the
+//! `jsonwebtoken` crate must verify, with `jsonwebtoken`'s RustCrypto verifier standing in for
+//! the host's WebCrypto on the public-key path.
+
+use edge_auth::config::{Authenticator, Config};
+use edge_auth::verify::Step;
+use edge_auth::ErrorKind;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{encode, Algorithm, DecodingKey, EncodingKey, Header};
+use serde_json::json;
+
+const SECRET: &str = "native-test-secret-of-at-least-32-bytes";
+const NOW: i64 = 1_800_000_000;
+const SUB: &str = "6f1c2a52-0b8e-4d8c-9d3e-1f2a3b4c5d6e";
+
+fn claims() -> serde_json::Value {
+    json!({
+        "iss": "https://p.supabase.co/auth/v1", "sub": SUB, "aud": "authenticated",
+        "role": "authenticated", "exp": NOW + 60, "iat": NOW,
+        "user_role": "manager", "user_permissions": ["schedules.write"], "aal": "aal2",
+    })
+}
+
+fn authenticator(jwks: Option<String>) -> Authenticator {
+    Authenticator::new(Config {
+        jwt_secret: Some(SECRET.into()),
+        jwks,
+        algorithms: [
+            "HS256", "HS384", "HS512", "ES256", "RS256", "PS256", "EdDSA",
+        ]
+        .map(String::from)
+        .to_vec(),
+        issuers: vec!["https://p.supabase.co/auth/v1".into()],
+        audience: Some(vec!["authenticated".into()]),
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    edge_auth::b64::encode(edge_auth::b64::Alphabet::UrlNoPad, bytes)
+}
+
+#[test]
+fn hmac_tokens_from_jsonwebtoken_verify_and_build_a_context() {
+    let auth = authenticator(None);
+    for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+        let token = encode(
+            &Header::new(alg),
+            &claims(),
+            &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        let Ok(Step::Done(v)) = auth.begin_token(&token, NOW) else {
+            panic!("{alg:?} did not verify")
+        };
+        let ctx = auth.context(&v, &[]).unwrap();
+        assert_eq!(ctx.user_id.as_deref(), Some(SUB));
+        assert_eq!(ctx.role.as_deref(), Some("manager"));
+        assert_eq!(ctx.permissions, vec!["schedules.write".to_string()]);
+        let parsed: serde_json::Value = serde_json::from_str(&ctx.to_json()).unwrap();
+        assert_eq!(parsed["claims"], claims());
+
+        let wrong = encode(
+            &Header::new(alg),
+            &claims(),
+            &EncodingKey::from_secret(b"another-secret-of-at-least-32-bytes!!").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            auth.begin_token(&wrong, NOW).err().map(|e| e.kind),
+            Some(ErrorKind::BadSignature)
+        );
+    }
+}
+
+#[test]
+fn public_key_tokens_from_jsonwebtoken_verify_through_a_host_verifier() {
+    let keys: [(Algorithm, EncodingKey); 4] = [
+        (
+            Algorithm::ES256,
+            EncodingKey::from_ec_pem(include_bytes!("fixtures/ec.pem")).unwrap(),
+        ),
+        (
+            Algorithm::RS256,
+            EncodingKey::from_rsa_pem(include_bytes!("fixtures/rsa.pem")).unwrap(),
+        ),
+        (
+            Algorithm::PS256,
+            EncodingKey::from_rsa_pem(include_bytes!("fixtures/rsa.pem")).unwrap(),
+        ),
+        (
+            Algorithm::EdDSA,
+            EncodingKey::from_ed_pem(include_bytes!("fixtures/ed.pem")).unwrap(),
+        ),
+    ];
+    for (alg, key) in keys {
+        let mut jwk = Jwk::from_encoding_key(&key, alg).unwrap();
+        jwk.common.key_id = Some(format!("{alg:?}"));
+        jwk.common.key_algorithm = None;
+        let auth = authenticator(Some(json!({ "keys": [jwk] }).to_string()));
+        let mut header = Header::new(alg);
+        header.kid = Some(format!("{alg:?}"));
+        let token = encode(&header, &claims(), &key).unwrap();
+        let decoding = DecodingKey::from_jwk(&jwk).unwrap();
+        for tamper in [false, true] {
+            let Ok(Step::NeedsSignature(pending)) = auth.begin_token(&token, NOW) else {
+                panic!("{alg:?}: expected a host signature check")
+            };
+            let mut sig = pending.signature().to_vec();
+            if tamper {
+                if let Some(b) = sig.last_mut() {
+                    *b ^= 1;
+                }
+            }
+            let host_says = jsonwebtoken::crypto::verify(
+                &b64url(&sig),
+                pending.signing_input(),
+                &decoding,
+                alg,
+            )
+            .unwrap_or(false);
+            let result = auth.finish(*pending, host_says);
+            if tamper {
+                assert_eq!(
+                    result.err().map(|e| e.kind),
+                    Some(ErrorKind::BadSignature),
+                    "{alg:?}"
+                );
+            } else {
+                let v = result.unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+                assert_eq!(auth.context(&v, &[]).unwrap().user_id.as_deref(), Some(SUB));
+            }
+        }
+    }
+}
+
+#[test]
+fn claims_are_unreachable_before_the_signature() {
+    // A token whose claims are already expired still fails on the signature first when the
+    // signature is wrong: nothing about the claims leaks through the error.
+    let auth = authenticator(None);
+    let mut c = claims();
+    c["exp"] = json!(1);
+    let token = encode(
+        &Header::new(Algorithm::HS256),
+        &c,
+        &EncodingKey::from_secret(b"x-secret-that-is-long-enough-32b!!").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        auth.begin_token(&token, NOW).err().map(|e| e.kind),
+        Some(ErrorKind::BadSignature)
+    );
+}
