@@ -58,6 +58,8 @@ pub enum ErrorKind {
     WebhookReplay,
     WebhookTooLarge,
     WebhookConfig,
+    // 401, no usable webhook secret is configured: fail closed, never accept.
+    WebhookNoSecret,
 }
 
 /// How the error maps onto RFC 6750's `WWW-Authenticate` challenge.
@@ -73,7 +75,7 @@ pub enum Challenge {
 }
 
 /// Every kind, for lookups by code.
-pub const ALL_KINDS: [ErrorKind; 41] = [
+pub const ALL_KINDS: [ErrorKind; 42] = [
     ErrorKind::MissingCredentials,
     ErrorKind::InvalidRequest,
     ErrorKind::Malformed,
@@ -115,6 +117,7 @@ pub const ALL_KINDS: [ErrorKind; 41] = [
     ErrorKind::WebhookReplay,
     ErrorKind::WebhookTooLarge,
     ErrorKind::WebhookConfig,
+    ErrorKind::WebhookNoSecret,
 ];
 
 impl ErrorKind {
@@ -162,6 +165,7 @@ impl ErrorKind {
             WebhookReplay => "webhook_replay",
             WebhookTooLarge => "webhook_too_large",
             WebhookConfig => "webhook_config",
+            WebhookNoSecret => "webhook_no_secret",
         }
     }
 
@@ -189,7 +193,7 @@ impl ErrorKind {
             InactiveAccount | KeysUnavailable | ProfileUnavailable | TooManyAttempts
             | InvalidConfig => Challenge::None,
             WebhookMissingHeader | WebhookBadEncoding | WebhookBadSignature | WebhookTimestamp
-            | WebhookReplay | WebhookTooLarge | WebhookConfig => Challenge::None,
+            | WebhookReplay | WebhookTooLarge | WebhookConfig | WebhookNoSecret => Challenge::None,
             _ => Challenge::InvalidToken,
         }
     }
@@ -239,6 +243,7 @@ impl ErrorKind {
             WebhookReplay => "the webhook was already received",
             WebhookTooLarge => "the webhook body exceeds the size limit",
             WebhookConfig => "the webhook verifier is misconfigured",
+            WebhookNoSecret => "no webhook secret is configured",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod policy;
 pub mod token;
 pub mod verify;
+pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
