@@ -123,6 +123,12 @@ to authenticated;
 revoke all on all tables in schema public from anon, authenticated;
 revoke all on all sequences in schema public from anon, authenticated;
 revoke all on all tables in schema private from public, anon, authenticated;
+-- Fail closed for what later migrations add: a new table in `public` is reachable by the API
+-- roles only once a migration grants it. (New functions still get PostgreSQL's default
+-- EXECUTE for PUBLIC: every migration that adds one must revoke it, as the ones here do.)
+alter default privileges in schema public revoke all on tables from anon, authenticated;
+alter default privileges in schema public revoke all on sequences from anon, authenticated;
+alter default privileges in schema public revoke execute on functions from anon, authenticated;
 
 grant select on
   public.roles, public.permissions, public.role_permissions,

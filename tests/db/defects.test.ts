@@ -272,6 +272,13 @@ dbTest(
         has_function_privilege('service_role', 'private.cleanup_expired_data()', 'execute') as s1,
         has_function_privilege('service_role', 'private.anonymise_employee(uuid)', 'execute') as s2`;
       assert.deepEqual(privs, { a1: false, a2: false, a3: false, s1: true, s2: true });
+      // Tables added by later migrations are not exposed until granted.
+      await sql.unsafe("create table public.later_table (id int primary key)");
+      const [later] = await sql`
+      select
+        has_table_privilege('anon', 'public.later_table', 'select') as anon_t,
+        has_table_privilege('authenticated', 'public.later_table', 'select') as auth_t`;
+      assert.deepEqual(later, { anon_t: false, auth_t: false });
     });
   },
 );
