@@ -3,6 +3,7 @@
 
 mod auth;
 mod webcrypto;
+mod webhook;
 
 use crate::error::AuthError;
 use js_sys::{Object, Reflect};

@@ -65,9 +65,10 @@ pub struct Request<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified<'a> {
     pub body: &'a [u8],
-    /// The replay key: `webhook-id`, the SMS Gateway payload `id`, or Twilio's `MessageSid`.
-    /// `None` when the request carries none (the caller then cannot de-duplicate it).
-    pub event_id: Option<String>,
+    /// The replay key: `webhook-id`, the SMS Gateway payload `id`, or Twilio's `MessageSid`
+    /// (with `:MessageStatus` for status callbacks). A request that carries none is keyed by
+    /// `sig:` and its signature header, which is unique per signed content.
+    pub event_id: String,
 }
 
 #[derive(Clone, Debug)]

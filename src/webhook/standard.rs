@@ -44,7 +44,7 @@ impl Keys {
         Ok(Keys { keys })
     }
 
-    pub(super) fn verify(&self, req: &Request<'_>, tolerance: i64) -> Result<Option<String>> {
+    pub(super) fn verify(&self, req: &Request<'_>, tolerance: i64) -> Result<String> {
         let id = header(req.headers, "webhook-id")?;
         let ts_text = header(req.headers, "webhook-timestamp")?;
         let sig_header = header(req.headers, "webhook-signature")?;
@@ -72,7 +72,7 @@ impl Keys {
             }
         }
         if matched {
-            Ok(Some(id))
+            Ok(id)
         } else {
             Err(ErrorKind::WebhookBadSignature.into())
         }
@@ -189,7 +189,7 @@ mod tests {
             query: "",
             now: TS,
         });
-        assert_eq!(got.ok().and_then(|v| v.event_id).as_deref(), Some(ID));
+        assert_eq!(got.ok().map(|v| v.event_id).as_deref(), Some(ID));
     }
 
     #[test]
