@@ -11,8 +11,14 @@
 export type { AuthContext, AuthOptions, Profile } from "./lib/config.ts";
 export { DEFAULT_ALGORITHMS, DEFAULT_IP_HEADERS, DEFAULT_LEEWAY_SECONDS } from "./lib/config.ts";
 export { AuthError, authError, errorResponse } from "./lib/errors.ts";
+export type { FetchFailure, JwksStats, KeySnapshot, RemoteJwksOptions } from "./lib/jwks.ts";
 export {
+  type AuthStats,
+  authStats,
+  exportKeys,
   type PermissionRequirement,
+  purgeKeys,
+  reloadKeys,
   requireAal,
   requirePermission,
   requireRole,
@@ -26,3 +32,15 @@ export {
   withAuth,
   type WithAuthOptions,
 } from "./lib/with_auth.ts";
+export {
+  MemoryReplayStore,
+  type ReplayStore,
+  type VerifiedWebhook,
+  verifyWebhook,
+  type WebhookConfig,
+  type WebhookHandler,
+  type WebhookScheme,
+  webhookSecrets,
+  withWebhook,
+  type WithWebhookOptions,
+} from "./lib/webhook.ts";

@@ -1,13 +1,21 @@
 // validateRequest and the require-checks: the request path from a `Request` to a verified
 // context. All token and policy decisions happen in the WASM core; this file moves data.
-import { type AuthContext, type AuthOptions, type Profile, resolveConfig } from "./config.ts";
+import {
+  type AuthContext,
+  type AuthOptions,
+  type Profile,
+  remoteJwksUrl,
+  resolveConfig,
+} from "./config.ts";
 import { AuthError, authError, toAuthError } from "./errors.ts";
+import { type JwksStats, type KeySnapshot, RemoteJwks } from "./jwks.ts";
 import { WasmAuth, wasmRequireAal, wasmRequirePermissions, wasmRequireRole } from "./wasm.ts";
 
 interface Verifier {
   wasm: WasmAuth;
   realm: string;
   ipHeaders: string[];
+  remote?: RemoteJwks;
   profiles: Map<string, { at: number; profile: Profile | null }>;
 }
 
@@ -26,7 +34,27 @@ function verifierFor(options: AuthOptions): Verifier {
     } catch (e) {
       throw toAuthError(e);
     }
-    v = { wasm, realm: config.realm, ipHeaders: config.trustedIpHeaders, profiles: new Map() };
+    const url = remoteJwksUrl(options);
+    const apply = (jwks: string | undefined) => {
+      try {
+        return wasm.setRemoteKeys(jwks) as unknown as [number, number];
+      } catch (e) {
+        throw toAuthError(e);
+      }
+    };
+    let remote: RemoteJwks | undefined;
+    try {
+      remote = url ? new RemoteJwks(url, options.remoteJwks ?? {}, apply) : undefined;
+    } catch {
+      throw authError("invalid_config", config.realm);
+    }
+    v = {
+      wasm,
+      realm: config.realm,
+      ipHeaders: config.trustedIpHeaders,
+      remote,
+      profiles: new Map(),
+    };
     verifiers.set(options, v);
   }
   return v;
@@ -55,16 +83,13 @@ export async function validateRequest(
   options: AuthOptions = DEFAULT_OPTIONS,
 ): Promise<AuthContext> {
   const v = verifierFor(options);
-  let text: string;
-  try {
-    text = await v.wasm.authenticate(
+  const call = () =>
+    v.wasm.authenticate(
       req.headers.get("authorization") ?? undefined,
       ipHeaderPairs(req, v.ipHeaders),
       clock(options),
     );
-  } catch (e) {
-    throw toAuthError(e);
-  }
+  const text = await withKeys(v, call);
   const ctx = JSON.parse(text) as AuthContext;
   if (options.loadProfile && ctx.kind === "user" && ctx.user_id) {
     await applyProfile(ctx, options, v);
@@ -81,11 +106,73 @@ export async function verifyToken(
   options: AuthOptions = DEFAULT_OPTIONS,
 ): Promise<Record<string, unknown>> {
   const v = verifierFor(options);
+  return JSON.parse(await withKeys(v, () => v.wasm.verifyToken(token, clock(options))));
+}
+
+/**
+ * Runs a verification with the remote key set in place: loads or refreshes it first, and on
+ * an unknown kid refreshes once (within the cooldown rules) and retries. When no key can be
+ * had at all the answer is 503 with Retry-After, never a 401 for a token we could not check.
+ */
+async function withKeys(v: Verifier, call: () => Promise<string>): Promise<string> {
+  if (v.remote) await v.remote.ready();
   try {
-    return JSON.parse(await v.wasm.verifyToken(token, clock(options)));
-  } catch (e) {
-    throw toAuthError(e);
+    return await call();
+  } catch (first) {
+    const e = first as { code?: string; kid?: string };
+    if (v.remote && e?.code === "no_matching_key") {
+      if (await v.remote.unknownKid(e.kid)) {
+        try {
+          return await call();
+        } catch (second) {
+          throw toAuthError(second);
+        }
+      }
+      if (!v.remote.hasKeys) throw unavailable(v);
+    }
+    if (e?.code === "keys_unavailable") throw unavailable(v);
+    throw toAuthError(first);
   }
+}
+
+function unavailable(v: Verifier): AuthError {
+  const retry = String(v.remote?.retryAfterSeconds ?? 30);
+  return authError("keys_unavailable", v.realm, { "Retry-After": retry });
+}
+
+/** Counters a function can log or expose: the verified-token cache and the remote JWKS. */
+export interface AuthStats {
+  tokenCache: { hits: number; misses: number; entries: number; bytes: number };
+  keys: { usable: number; skipped: number };
+  jwks: JwksStats | null;
+}
+
+export function authStats(options: AuthOptions = DEFAULT_OPTIONS): AuthStats {
+  const v = verifierFor(options);
+  const [usable, skipped] = v.wasm.keyStats();
+  return {
+    tokenCache: v.wasm.cacheStats() as AuthStats["tokenCache"],
+    keys: { usable, skipped },
+    jwks: v.remote?.stats() ?? null,
+  };
+}
+
+/** Fetches the remote key set now (e.g. after a known rotation). True if a set was installed. */
+export async function reloadKeys(options: AuthOptions = DEFAULT_OPTIONS): Promise<boolean> {
+  return await (verifierFor(options).remote?.refresh() ?? Promise.resolve(false));
+}
+
+/** Drops the fetched keys, imported CryptoKeys, verified tokens and cached profiles. */
+export function purgeKeys(options: AuthOptions = DEFAULT_OPTIONS): void {
+  const v = verifierFor(options);
+  v.remote?.purge();
+  v.wasm.purge();
+  v.profiles.clear();
+}
+
+/** The current remote key set, to store and pass back as `remoteJwks.seed` after a cold start. */
+export function exportKeys(options: AuthOptions = DEFAULT_OPTIONS): KeySnapshot | undefined {
+  return verifierFor(options).remote?.snapshot();
 }
 
 async function applyProfile(ctx: AuthContext, options: AuthOptions, v: Verifier): Promise<void> {

@@ -1,4 +1,5 @@
 // Verifier options: their documented defaults, and how they are read from the Supabase env.
+import type { RemoteJwksOptions } from "./jwks.ts";
 
 /** The verified security context of a request. */
 export interface AuthContext {
@@ -65,6 +66,13 @@ export interface AuthOptions {
   loadProfile?: (userId: string) => Promise<Profile | null>;
   /** Default: 30. 0 disables the profile cache. */
   profileCacheSeconds?: number;
+  /** The remote JWKS URL; `false` turns remote keys off. Default: none when `jwks` or
+   * SUPABASE_JWKS is set, else `${SUPABASE_URL}/auth/v1/.well-known/jwks.json`. */
+  jwksUrl?: string | false;
+  /** Freshness, cooldown, timeout, size and outage bounds of the remote JWKS. */
+  remoteJwks?: RemoteJwksOptions;
+  /** The verified-token cache; `false` turns it off. Default: 1024 entries, 2 MiB. */
+  tokenCache?: false | { maxEntries?: number; maxBytes?: number };
 }
 
 export const DEFAULT_ALGORITHMS = ["HS256", "ES256", "RS256", "EdDSA"];
@@ -98,6 +106,8 @@ export interface CoreConfig {
   trustedIpHeaders: string[];
   forwardedHops: number;
   realm: string;
+  tokenCacheEntries?: number;
+  tokenCacheBytes?: number;
 }
 
 export function resolveConfig(o: AuthOptions = {}): CoreConfig {
@@ -121,5 +131,17 @@ export function resolveConfig(o: AuthOptions = {}): CoreConfig {
     trustedIpHeaders: o.trustedIpHeaders ?? DEFAULT_IP_HEADERS,
     forwardedHops: o.forwardedHops ?? 0,
     realm: o.realm ?? "supabase",
+    tokenCacheEntries: o.tokenCache === false ? 0 : o.tokenCache?.maxEntries,
+    tokenCacheBytes: o.tokenCache === false ? 0 : o.tokenCache?.maxBytes,
   };
+}
+
+/** The remote JWKS URL these options call for, if any. */
+export function remoteJwksUrl(o: AuthOptions = {}): string | undefined {
+  if (o.jwksUrl === false) return undefined;
+  if (o.jwksUrl !== undefined) return o.jwksUrl;
+  if (o.remoteJwks?.url) return o.remoteJwks.url;
+  if (o.jwks !== undefined || env("SUPABASE_JWKS")) return undefined;
+  const supabaseUrl = env("SUPABASE_URL")?.replace(/\/+$/, "");
+  return supabaseUrl ? `${supabaseUrl}/auth/v1/.well-known/jwks.json` : undefined;
 }

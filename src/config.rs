@@ -7,9 +7,25 @@ use crate::context::{self, Context, ContextRules, Kind};
 use crate::error::{AuthError, ErrorKind, Result};
 use crate::http;
 use crate::keys::{KeySet, KeySource};
+use crate::token_cache::TokenCache;
 use crate::verify::{self, Pending, Policy, Step, Verified};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::rc::Rc;
+
+fn build_keys(secret: Option<&str>, inline: Option<&str>, remote: Option<&[u8]>) -> Result<KeySet> {
+    let mut keys = KeySet::default();
+    if let Some(secret) = secret {
+        keys.set_legacy_secret(secret)?;
+    }
+    if let Some(jwks) = inline {
+        keys.add_jwks(jwks.as_bytes(), KeySource::Inline)?;
+    }
+    if let Some(jwks) = remote {
+        keys.add_jwks(jwks, KeySource::Remote)?;
+    }
+    Ok(keys)
+}
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -46,6 +62,11 @@ pub struct Config {
     pub forwarded_hops: u32,
     #[serde(default)]
     pub realm: Option<String>,
+    /// Verified-token cache size; 0 turns the cache off. Default 1024 entries, 2 MiB.
+    #[serde(default)]
+    pub token_cache_entries: Option<usize>,
+    #[serde(default)]
+    pub token_cache_bytes: Option<usize>,
 }
 
 /// Leeway beyond this is a configuration mistake, not clock skew.
@@ -55,6 +76,10 @@ const MAX_LEEWAY_SECONDS: i64 = 300;
 pub struct Authenticator {
     pub policy: Policy,
     pub keys: KeySet,
+    /// The key sources, kept so the set can be rebuilt when the remote part changes.
+    jwt_secret: Option<String>,
+    inline_jwks: Option<String>,
+    pub cache_limits: crate::token_cache::Limits,
     pub rules: ContextRules,
     pub trusted_ip_headers: Vec<String>,
     pub forwarded_hops: u32,
@@ -67,13 +92,12 @@ fn config_error(detail: &'static str) -> AuthError {
 
 impl Authenticator {
     pub fn new(cfg: Config) -> Result<Authenticator> {
-        let mut keys = KeySet::default();
-        if let Some(secret) = &cfg.jwt_secret {
-            keys.set_legacy_secret(secret)?;
-        }
-        if let Some(jwks) = &cfg.jwks {
-            keys.add_jwks(jwks.as_bytes(), KeySource::Inline)?;
-        }
+        let keys = build_keys(cfg.jwt_secret.as_deref(), cfg.jwks.as_deref(), None)?;
+        let defaults = crate::token_cache::Limits::default();
+        let cache_limits = crate::token_cache::Limits {
+            max_entries: cfg.token_cache_entries.unwrap_or(defaults.max_entries),
+            max_bytes: cfg.token_cache_bytes.unwrap_or(defaults.max_bytes),
+        };
         let mut algorithms = Vec::new();
         for name in &cfg.algorithms {
             algorithms.push(
@@ -112,6 +136,9 @@ impl Authenticator {
                 leeway_seconds: cfg.leeway_seconds,
             },
             keys,
+            jwt_secret: cfg.jwt_secret,
+            inline_jwks: cfg.jwks,
+            cache_limits,
             rules: ContextRules {
                 allow_api_keys,
                 api_key_issuers: cfg.api_key_issuers,
@@ -125,6 +152,52 @@ impl Authenticator {
             forwarded_hops: cfg.forwarded_hops,
             realm: cfg.realm.unwrap_or_else(|| "supabase".to_owned()),
         })
+    }
+
+    /// A copy whose key set holds the configured keys plus `remote` (a fetched JWK Set; `None`
+    /// drops the remote keys). Fails, leaving nothing changed, when `remote` is not a key set.
+    pub fn with_remote_keys(&self, remote: Option<&[u8]>) -> Result<Authenticator> {
+        let keys = build_keys(
+            self.jwt_secret.as_deref(),
+            self.inline_jwks.as_deref(),
+            remote,
+        )?;
+        Ok(Authenticator {
+            keys,
+            ..self.clone()
+        })
+    }
+
+    /// Fingerprints of every usable key, for dropping cached tokens of removed keys.
+    pub fn key_fingerprints(&self) -> std::collections::HashSet<String> {
+        let mut live: std::collections::HashSet<String> = self
+            .keys
+            .keys
+            .iter()
+            .map(|k| k.fingerprint.clone())
+            .collect();
+        if self.keys.legacy_secret.is_some() {
+            live.insert(crate::verify::LEGACY_SECRET_FINGERPRINT.to_owned());
+        }
+        live
+    }
+
+    /// Serves a repeated token from the cache: its time claims are checked again against
+    /// `now`; an entry that no longer passes is dropped and the failure returned.
+    pub fn cached(
+        &self,
+        cache: &mut TokenCache,
+        token: &str,
+        now: i64,
+    ) -> Option<Result<Rc<Verified>>> {
+        let v = cache.get(token)?;
+        match crate::claims::check_time(&v.payload, now, self.policy.leeway_seconds) {
+            Ok(_) => Some(Ok(v)),
+            Err(e) => {
+                cache.forget(token);
+                Some(Err(e))
+            }
+        }
     }
 
     /// Starts verifying the credential of an `Authorization` header.

@@ -17,6 +17,7 @@ pub mod json;
 pub mod keys;
 pub mod policy;
 pub mod token;
+pub mod token_cache;
 pub mod verify;
 pub mod webhook;
 

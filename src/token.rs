@@ -115,3 +115,10 @@ fn check_header(header: &Value) -> Result<(String, Option<String>)> {
     };
     Ok((alg, kid))
 }
+
+/// The `kid` of a token's header, if the header parses; for key-set refresh decisions only.
+pub fn header_kid(token: &str) -> Option<String> {
+    let segment = token.get(..token.find('.')?)?;
+    let (header, _) = segment_object(segment.as_bytes()).ok()?;
+    header.get("kid")?.as_str().map(str::to_owned)
+}

@@ -230,12 +230,15 @@ pub fn hmac_matches(alg: Algorithm, secret: &[u8], input: &[u8], tag: &[u8]) -> 
     expected.len() == tag.len() && bool::from(expected.ct_eq(tag))
 }
 
+/// The cache id of the legacy HMAC secret (there is only ever one).
+pub const LEGACY_SECRET_FINGERPRINT: &str = "legacy-secret";
+
 fn hmac_fingerprint(keys: &KeySet, secret: &[u8]) -> String {
     keys.keys
         .iter()
         .find(|k| matches!(&k.material, Material::Hmac(s) if s == secret))
         .map(|k| k.fingerprint.clone())
-        .unwrap_or_else(|| "legacy-secret".to_owned())
+        .unwrap_or_else(|| LEGACY_SECRET_FINGERPRINT.to_owned())
 }
 
 impl Algorithm {

@@ -1,24 +1,29 @@
-//! `Auth`: the verifier object JavaScript holds. One-line delegations to the core, plus the
-//! asynchronous WebCrypto step for public-key tokens.
+//! `Auth`: the verifier object JavaScript holds. Delegations to the core, the verified-token
+//! cache, and the asynchronous WebCrypto step for public-key tokens.
 
 use super::{error_to_js, seconds, webcrypto};
 use crate::alg::Algorithm;
 use crate::config::{Authenticator, Config};
 use crate::error::{AuthError, ErrorKind};
+use crate::http;
 use crate::keys::{KeySet, KeySource};
 use crate::policy::{self, Match};
+use crate::token_cache::TokenCache;
 use crate::verify::{self, Detached, Step, Verified};
-use js_sys::Promise;
+use js_sys::{Object, Promise, Reflect};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+const DEFAULT_REALM: &str = "supabase";
+
 #[wasm_bindgen]
 pub struct Auth {
-    inner: Rc<Authenticator>,
+    /// Replaced whole when the remote key set changes; verifications in flight keep theirs.
+    inner: RefCell<Rc<Authenticator>>,
+    cache: Rc<RefCell<TokenCache>>,
 }
-
-const DEFAULT_REALM: &str = "supabase";
 
 fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
     flat.chunks_exact(2)
@@ -26,37 +31,90 @@ fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs a verification to its end: the HMAC path resolves at once, the public-key path awaits
-/// WebCrypto. `done` turns the verified token into the JSON text handed to JavaScript.
+fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    // Without randomness the cache still works; its keys are then merely predictable.
+    let _ = getrandom::fill(&mut key);
+    key
+}
+
+/// The error object, plus the token's `kid` when no key matched it: the facade uses it to
+/// decide on a key-set refresh. It is never put into a response or a log.
+fn reject(e: &AuthError, realm: &str, token: &str) -> JsValue {
+    let obj = error_to_js(e, realm);
+    if e.kind == ErrorKind::NoMatchingKey {
+        if let Some(kid) = crate::token::header_kid(token) {
+            let _ = Reflect::set(&obj, &JsValue::from_str("kid"), &JsValue::from_str(&kid));
+        }
+    }
+    obj
+}
+
+type Done = Box<dyn FnOnce(&Authenticator, &Verified) -> Result<String, AuthError>>;
+
+/// Runs a verification to its end: cached and HMAC tokens resolve at once, public-key tokens
+/// await WebCrypto. Newly verified tokens enter the cache when `cache` is given.
 fn run(
     inner: Rc<Authenticator>,
-    step: Result<Step, AuthError>,
-    done: impl FnOnce(&Authenticator, &Verified) -> Result<String, AuthError> + 'static,
+    cache: Option<Rc<RefCell<TokenCache>>>,
+    token: &str,
+    now: i64,
+    done: Done,
 ) -> Promise {
     let realm = inner.realm.clone();
-    match step {
-        Err(e) => Promise::reject(&error_to_js(&e, &realm)),
-        Ok(Step::Done(v)) => match done(&inner, &v) {
-            Ok(text) => Promise::resolve(&JsValue::from_str(&text)),
-            Err(e) => Promise::reject(&error_to_js(&e, &realm)),
-        },
-        Ok(Step::NeedsSignature(pending)) => future_to_promise(async move {
-            let valid = webcrypto::verify(
-                pending.key(),
-                pending.alg(),
-                pending.signature(),
-                pending.signing_input(),
-            )
-            .await
-            .map_err(|e| error_to_js(&e, &realm))?;
-            let v = inner
-                .finish(*pending, valid)
-                .map_err(|e| error_to_js(&e, &realm))?;
-            done(&inner, &v)
-                .map(|t| JsValue::from_str(&t))
-                .map_err(|e| error_to_js(&e, &realm))
-        }),
+    if let Some(cache) = &cache {
+        let hit = inner.cached(&mut cache.borrow_mut(), token, now);
+        match hit {
+            Some(Ok(v)) => return settle(done(&inner, &v), &realm, token),
+            Some(Err(e)) => return Promise::reject(&reject(&e, &realm, token)),
+            None => {}
+        }
     }
+    let remember = move |v: Verified, token: &str| -> Rc<Verified> {
+        let v = Rc::new(v);
+        if let Some(cache) = &cache {
+            cache.borrow_mut().insert(token, v.clone());
+        }
+        v
+    };
+    match inner.begin_token(token, now) {
+        Err(e) => Promise::reject(&reject(&e, &realm, token)),
+        Ok(Step::Done(v)) => {
+            let v = remember(v, token);
+            settle(done(&inner, &v), &realm, token)
+        }
+        Ok(Step::NeedsSignature(pending)) => {
+            let token = token.to_owned();
+            future_to_promise(async move {
+                let valid = webcrypto::verify(
+                    pending.key(),
+                    pending.alg(),
+                    pending.signature(),
+                    pending.signing_input(),
+                )
+                .await
+                .map_err(|e| reject(&e, &realm, &token))?;
+                let v = inner
+                    .finish(*pending, valid)
+                    .map_err(|e| reject(&e, &realm, &token))?;
+                let v = remember(v, &token);
+                done(&inner, &v)
+                    .map(|t| JsValue::from_str(&t))
+                    .map_err(|e| reject(&e, &realm, &token))
+            })
+        }
+    }
+}
+
+fn settle(result: Result<String, AuthError>, realm: &str, token: &str) -> Promise {
+    match result {
+        Ok(text) => Promise::resolve(&JsValue::from_str(&text)),
+        Err(e) => Promise::reject(&reject(&e, realm, token)),
+    }
+}
+
+fn bad_clock() -> AuthError {
+    AuthError::with_detail(ErrorKind::InvalidConfig, "now must be a finite number")
 }
 
 #[wasm_bindgen]
@@ -65,14 +123,14 @@ impl Auth {
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> Result<Auth, JsValue> {
         let cfg: Config = serde_wasm_bindgen::from_value(config).map_err(|_| {
-            error_to_js(
-                &AuthError::with_detail(ErrorKind::InvalidConfig, "unreadable configuration"),
-                DEFAULT_REALM,
-            )
+            let e = AuthError::with_detail(ErrorKind::InvalidConfig, "unreadable configuration");
+            error_to_js(&e, DEFAULT_REALM)
         })?;
         let inner = Authenticator::new(cfg).map_err(|e| error_to_js(&e, DEFAULT_REALM))?;
+        let cache = TokenCache::new(inner.cache_limits, random_key());
         Ok(Auth {
-            inner: Rc::new(inner),
+            inner: RefCell::new(Rc::new(inner)),
+            cache: Rc::new(RefCell::new(cache)),
         })
     }
 
@@ -84,47 +142,82 @@ impl Auth {
         headers: Vec<String>,
         now: f64,
     ) -> Promise {
-        let step = match seconds(now) {
-            Some(now) => self.inner.begin_header(authorization.as_deref(), now),
-            None => Err(AuthError::with_detail(
-                ErrorKind::InvalidConfig,
-                "now must be a finite number",
-            )),
+        let inner = self.inner.borrow().clone();
+        let Some(now) = seconds(now) else {
+            return Promise::reject(&error_to_js(&bad_clock(), &inner.realm));
+        };
+        let token = match http::bearer_token(authorization.as_deref()) {
+            Ok(t) => t,
+            Err(e) => return Promise::reject(&error_to_js(&e, &inner.realm)),
         };
         let headers = pairs(headers);
-        run(self.inner.clone(), step, move |a, v| {
-            a.context(v, &headers).map(|c| c.to_json())
-        })
+        let done: Done = Box::new(move |a, v| a.context(v, &headers).map(|c| c.to_json()));
+        run(inner, Some(self.cache.clone()), token, now, done)
     }
 
     /// Verifies a bare token under the generic policy (every token must satisfy iss and aud)
-    /// and resolves to its verified claims as JSON text.
+    /// and resolves to its verified claims as JSON text. Not cached.
     #[wasm_bindgen(js_name = verifyToken)]
     pub fn verify_token(&self, token: &str, now: f64) -> Promise {
-        let step = match seconds(now) {
-            Some(now) => self.inner.begin_token(token, now),
-            None => Err(AuthError::with_detail(
-                ErrorKind::InvalidConfig,
-                "now must be a finite number",
-            )),
+        let inner = self.inner.borrow().clone();
+        let Some(now) = seconds(now) else {
+            return Promise::reject(&error_to_js(&bad_clock(), &inner.realm));
         };
-        run(self.inner.clone(), step, |a, v| {
-            a.check_generic(v).map(|_| v.payload_text.clone())
-        })
+        let done: Done = Box::new(|a, v| a.check_generic(v).map(|_| v.payload_text.clone()));
+        run(inner, None, token, now, done)
     }
 
-    /// How many usable keys (legacy secret included) and skipped keys the verifier holds.
+    /// Replaces the remote part of the key set with a fetched JWK Set (JSON text), or drops it
+    /// (`undefined`). Cached tokens of keys that left the set are evicted. Returns
+    /// `[usable keys, skipped keys]`; a document that is not a key set changes nothing.
+    #[wasm_bindgen(js_name = setRemoteKeys)]
+    pub fn set_remote_keys(&self, jwks: Option<String>) -> Result<Vec<u32>, JsValue> {
+        let current = self.inner.borrow().clone();
+        let next = current
+            .with_remote_keys(jwks.as_deref().map(str::as_bytes))
+            .map_err(|e| error_to_js(&e, &current.realm))?;
+        self.cache
+            .borrow_mut()
+            .retain_keys(&next.key_fingerprints());
+        *self.inner.borrow_mut() = Rc::new(next);
+        Ok(self.key_stats())
+    }
+
+    /// `[usable keys (the legacy secret counts one), keys skipped as unusable]`.
     #[wasm_bindgen(js_name = keyStats)]
     pub fn key_stats(&self) -> Vec<u32> {
-        let k = &self.inner.keys;
+        let inner = self.inner.borrow();
+        let k = &inner.keys;
         vec![
             (k.keys.len() + usize::from(k.legacy_secret.is_some())) as u32,
             k.rejected.len() as u32,
         ]
     }
 
+    /// `{ hits, misses, entries, bytes }` of the verified-token cache.
+    #[wasm_bindgen(js_name = cacheStats)]
+    pub fn cache_stats(&self) -> JsValue {
+        let s = self.cache.borrow().stats();
+        let o = Object::new();
+        for (k, v) in [
+            ("hits", s.hits as f64),
+            ("misses", s.misses as f64),
+            ("entries", s.entries as f64),
+            ("bytes", s.bytes as f64),
+        ] {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
+        }
+        o.into()
+    }
+
+    /// Empties the verified-token cache and the imported-key cache.
+    pub fn purge(&self) {
+        self.cache.borrow_mut().clear();
+        webcrypto::clear();
+    }
+
     pub fn realm(&self) -> String {
-        self.inner.realm.clone()
+        self.inner.borrow().realm.clone()
     }
 }
 
@@ -158,16 +251,16 @@ pub fn require_aal(aal: Option<String>, minimum: &str, realm: &str) -> Result<()
 /// a boolean; rejects with an error object when the key itself is refused.
 #[wasm_bindgen(js_name = verifyDetached)]
 pub fn verify_detached(jwk: &str, alg: &str, signature: Vec<u8>, message: Vec<u8>) -> Promise {
-    let reject = |e: AuthError| Promise::reject(&error_to_js(&e, DEFAULT_REALM));
+    let fail = |e: AuthError| Promise::reject(&error_to_js(&e, DEFAULT_REALM));
     let Some(alg) = Algorithm::from_name(alg) else {
-        return reject(ErrorKind::AlgNotAllowed.into());
+        return fail(ErrorKind::AlgNotAllowed.into());
     };
     let mut keys = KeySet::default();
     if let Err(e) = keys.add_jwks(jwk.as_bytes(), KeySource::Inline) {
-        return reject(e);
+        return fail(e);
     }
     let key = match verify::detached(&keys, alg, &signature, &message) {
-        Err(e) => return reject(e),
+        Err(e) => return fail(e),
         Ok(Detached::Done(ok)) => return Promise::resolve(&JsValue::from_bool(ok)),
         Ok(Detached::NeedsHost(jwk)) => jwk.clone(),
     };
