@@ -10,19 +10,50 @@ export class Auth {
      */
     authenticate(authorization: string | null | undefined, headers: string[], now: number): Promise<any>;
     /**
-     * How many usable keys (legacy secret included) and skipped keys the verifier holds.
+     * `{ hits, misses, entries, bytes }` of the verified-token cache.
+     */
+    cacheStats(): any;
+    /**
+     * `[usable keys (the legacy secret counts one), keys skipped as unusable]`.
      */
     keyStats(): Uint32Array<ArrayBuffer>;
     /**
      * Builds a verifier from a plain configuration object (see `Config`).
      */
     constructor(config: any);
+    /**
+     * Empties the verified-token cache and the imported-key cache.
+     */
+    purge(): void;
     realm(): string;
     /**
+     * Replaces the remote part of the key set with a fetched JWK Set (JSON text), or drops it
+     * (`undefined`). Cached tokens of keys that left the set are evicted. Returns
+     * `[usable keys, skipped keys]`; a document that is not a key set changes nothing.
+     */
+    setRemoteKeys(jwks?: string | null): Uint32Array<ArrayBuffer>;
+    /**
      * Verifies a bare token under the generic policy (every token must satisfy iss and aud)
-     * and resolves to its verified claims as JSON text.
+     * and resolves to its verified claims as JSON text. Not cached.
      */
     verifyToken(token: string, now: number): Promise<any>;
+}
+
+export class WebhookVerifier {
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Builds a verifier from `{ scheme, secrets, toleranceSeconds?, maxBodyBytes?, publicUrl? }`.
+     */
+    constructor(config: any);
+    /**
+     * Verifies one request: `headers` is a flat list of name, value pairs, `body` the raw
+     * bytes, `now` seconds since the epoch, `query` the raw query string without `?`.
+     * Returns `{ eventId: string }` or throws the error object.
+     */
+    verify(headers: string[], body: Uint8Array | number[], now: number, query?: string | null): any;
+    readonly maxBodyBytes: number;
+    readonly toleranceSeconds: number;
 }
 
 export function clearKeyCache(): void;
@@ -39,21 +70,37 @@ export function requirePermissions(held: string[], needed: string[], any: boolea
 
 export function requireRole(role: string | null | undefined, allowed: string[], realm: string): void;
 
+/**
+ * Verifies a detached signature over `message` with one JWK (a JSON text) under the product's
+ * key rules: the same key parsing, algorithm binding and length checks as tokens. Resolves to
+ * a boolean; rejects with an error object when the key itself is refused.
+ */
+export function verifyDetached(jwk: string, alg: string, signature: Uint8Array | number[], message: Uint8Array | number[]): Promise<any>;
+
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
     readonly __wbg_auth_free: (a: number, b: number) => void;
+    readonly __wbg_webhookverifier_free: (a: number, b: number) => void;
     readonly auth_authenticate: (a: number, b: number, c: number, d: number, e: number, f: number) => any;
+    readonly auth_cacheStats: (a: number) => any;
     readonly auth_keyStats: (a: number) => [number, number];
     readonly auth_new: (a: any) => [number, number, number];
+    readonly auth_purge: (a: number) => void;
     readonly auth_realm: (a: number) => [number, number];
+    readonly auth_setRemoteKeys: (a: number, b: number, c: number) => [number, number, number, number];
     readonly auth_verifyToken: (a: number, b: number, c: number, d: number) => any;
     readonly clearKeyCache: () => void;
     readonly errorForCode: (a: number, b: number, c: number, d: number) => any;
     readonly requireAal: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
     readonly requirePermissions: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];
     readonly requireRole: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
+    readonly verifyDetached: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => any;
+    readonly webhookverifier_maxBodyBytes: (a: number) => number;
+    readonly webhookverifier_new: (a: any) => [number, number, number];
+    readonly webhookverifier_toleranceSeconds: (a: number) => number;
+    readonly webhookverifier_verify: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
     readonly wasm_bindgen__convert__closures_____invoke__h697259bcbfacc258: (a: number, b: number, c: any, d: any) => void;
     readonly wasm_bindgen__convert__closures_____invoke__ha11761071df2d9af: (a: number, b: number, c: any) => [number, number];
     readonly __wbindgen_malloc: (a: number, b: number) => number;

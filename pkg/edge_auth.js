@@ -36,7 +36,15 @@ export class Auth {
         return ret;
     }
     /**
-     * How many usable keys (legacy secret included) and skipped keys the verifier holds.
+     * `{ hits, misses, entries, bytes }` of the verified-token cache.
+     * @returns {any}
+     */
+    cacheStats() {
+        const ret = wasm.auth_cacheStats(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * `[usable keys (the legacy secret counts one), keys skipped as unusable]`.
      * @returns {Uint32Array<ArrayBuffer>}
      */
     keyStats() {
@@ -59,6 +67,12 @@ export class Auth {
         return this;
     }
     /**
+     * Empties the verified-token cache and the imported-key cache.
+     */
+    purge() {
+        wasm.auth_purge(this.__wbg_ptr);
+    }
+    /**
      * @returns {string}
      */
     realm() {
@@ -74,8 +88,26 @@ export class Auth {
         }
     }
     /**
+     * Replaces the remote part of the key set with a fetched JWK Set (JSON text), or drops it
+     * (`undefined`). Cached tokens of keys that left the set are evicted. Returns
+     * `[usable keys, skipped keys]`; a document that is not a key set changes nothing.
+     * @param {string | null} [jwks]
+     * @returns {Uint32Array<ArrayBuffer>}
+     */
+    setRemoteKeys(jwks) {
+        var ptr0 = isLikeNone(jwks) ? 0 : passStringToWasm0(jwks, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        var len0 = WASM_VECTOR_LEN;
+        const ret = wasm.auth_setRemoteKeys(this.__wbg_ptr, ptr0, len0);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v2 = getArrayU32FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 4, 4);
+        return v2;
+    }
+    /**
      * Verifies a bare token under the generic policy (every token must satisfy iss and aud)
-     * and resolves to its verified claims as JSON text.
+     * and resolves to its verified claims as JSON text. Not cached.
      * @param {string} token
      * @param {number} now
      * @returns {Promise<any>}
@@ -89,6 +121,79 @@ export class Auth {
     }
 }
 if (Symbol.dispose) Auth.prototype[Symbol.dispose] = Auth.prototype.free;
+
+export class WebhookVerifier {
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        WebhookVerifierFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_webhookverifier_free(ptr, 0);
+    }
+    /**
+     * @returns {number}
+     */
+    get maxBodyBytes() {
+        const ret = wasm.webhookverifier_maxBodyBytes(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Builds a verifier from `{ scheme, secrets, toleranceSeconds?, maxBodyBytes?, publicUrl? }`.
+     * @param {any} config
+     */
+    constructor(config) {
+        const ret = wasm.webhookverifier_new(config);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        this.__wbg_ptr = ret[0];
+        WebhookVerifierFinalization.register(this, this.__wbg_ptr, this);
+        return this;
+    }
+    /**
+     * @returns {number}
+     */
+    get toleranceSeconds() {
+        const ret = wasm.webhookverifier_toleranceSeconds(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Verifies one request: `headers` is a flat list of name, value pairs, `body` the raw
+     * bytes, `now` seconds since the epoch, `query` the raw query string without `?`.
+     * Returns `{ eventId: string }` or throws the error object.
+     * @param {string[]} headers
+     * @param {Uint8Array | number[]} body
+     * @param {number} now
+     * @param {string | null} [query]
+     * @returns {any}
+     */
+    verify(headers, body, now, query) {
+        const val4 = +now;
+        let ptr0, len0, ptr1, len1, ptr2, len2;
+        try {
+            ptr0 = passArrayJsValueToWasm0(headers, wasm.__wbindgen_malloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArray8ToWasm0(body, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+            ptr2 = isLikeNone(query) ? 0 : passStringToWasm0(query, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            len2 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
+            if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+            if (ptr0) { wasm.__externref_drop_slice(ptr0, len0); wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.webhookverifier_verify(this.__wbg_ptr, ptr0, len0, ptr1, len1, val4, ptr2, len2);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return takeFromExternrefTable0(ret[0]);
+    }
+}
+if (Symbol.dispose) WebhookVerifier.prototype[Symbol.dispose] = WebhookVerifier.prototype.free;
 
 export function clearKeyCache() {
     wasm.clearKeyCache();
@@ -196,6 +301,38 @@ export function requireRole(role, allowed, realm) {
         throw takeFromExternrefTable0(ret[0]);
     }
 }
+
+/**
+ * Verifies a detached signature over `message` with one JWK (a JSON text) under the product's
+ * key rules: the same key parsing, algorithm binding and length checks as tokens. Resolves to
+ * a boolean; rejects with an error object when the key itself is refused.
+ * @param {string} jwk
+ * @param {string} alg
+ * @param {Uint8Array | number[]} signature
+ * @param {Uint8Array | number[]} message
+ * @returns {Promise<any>}
+ */
+export function verifyDetached(jwk, alg, signature, message) {
+    let ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3;
+    try {
+        ptr0 = passStringToWasm0(jwk, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        len0 = WASM_VECTOR_LEN;
+        ptr1 = passStringToWasm0(alg, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        len1 = WASM_VECTOR_LEN;
+        ptr2 = passArray8ToWasm0(signature, wasm.__wbindgen_malloc);
+        len2 = WASM_VECTOR_LEN;
+        ptr3 = passArray8ToWasm0(message, wasm.__wbindgen_malloc);
+        len3 = WASM_VECTOR_LEN;
+    } catch (e) {
+        if (ptr3) { wasm.__wbindgen_free(ptr3, len3 * 1, 1); }
+        if (ptr2) { wasm.__wbindgen_free(ptr2, len2 * 1, 1); }
+        if (ptr1) { wasm.__wbindgen_free(ptr1, len1 * 1, 1); }
+        if (ptr0) { wasm.__wbindgen_free(ptr0, len0 * 1, 1); }
+        throw e;
+    }
+    const ret = wasm.verifyDetached(ptr0, len0, ptr1, len1, ptr2, len2, ptr3, len3);
+    return ret;
+}
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,
@@ -294,6 +431,9 @@ function __wbg_get_imports() {
             const ret = Object.entries(arg0);
             return ret;
         },
+        __wbg_getRandomValues_8b6f1f663e6f188d: function() { return handleError(function (arg0, arg1) {
+            globalThis.crypto.getRandomValues(getArrayU8FromWasm0(arg0, arg1));
+        }, arguments); },
         __wbg_get_2080c49015e35254: function() { return handleError(function (arg0, arg1) {
             const ret = Reflect.get(arg0, arg1);
             return ret;
@@ -451,7 +591,7 @@ function __wbg_get_imports() {
             return ret;
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 38, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 46, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__ha11761071df2d9af);
             return ret;
         },
@@ -468,6 +608,11 @@ function __wbg_get_imports() {
         __wbindgen_generic_0000000000000004: function(arg0, arg1) {
             // Cast intrinsic for `Ref(String) -> Externref`.
             const ret = getStringFromWasm0(arg0, arg1);
+            return ret;
+        },
+        __wbindgen_generic_0000000000000005: function(arg0) {
+            // Cast intrinsic for `U64 -> Externref`.
+            const ret = BigInt.asUintN(64, arg0);
             return ret;
         },
         __wbindgen_init_externref_table: function() {
@@ -499,6 +644,9 @@ function wasm_bindgen__convert__closures_____invoke__h697259bcbfacc258(arg0, arg
 const AuthFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_auth_free(ptr, 1));
+const WebhookVerifierFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_webhookverifier_free(ptr, 1));
 
 function addToExternrefTable0(obj) {
     const idx = wasm.__externref_table_alloc();
@@ -646,6 +794,13 @@ function makeMutClosure(arg0, arg1, f) {
     };
     CLOSURE_DTORS.register(real, state, state);
     return real;
+}
+
+function passArray8ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 1, 1) >>> 0;
+    getUint8ArrayMemory0().set(arg, ptr / 1);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
 }
 
 function passArrayJsValueToWasm0(array, malloc) {
