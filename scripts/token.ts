@@ -1,6 +1,7 @@
 // Prints a token for the local server:
 //   deno task token --role manager --permissions schedules.write --aal aal2 [--alg ES256]
 // Options: --sub <uuid> --email <e> --ttl <seconds> --api-key anon|service_role.
+// With --role and no --sub, the token is for the seeded user of that role (supabase/seed.sql).
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { DEV_JWT_SECRET, DEV_PORT, devSigningKey, loadOrCreateDevKeys } from "./dev_keys.ts";
@@ -19,12 +20,20 @@ const { values } = parseArgs({
   },
 });
 
+// The users of supabase/seed.sql, so that tokens for a role see that user's data locally.
+const SEEDED_USERS: Record<string, string> = {
+  admin: "00000000-0000-4000-a000-000000000001",
+  manager: "00000000-0000-4000-a000-000000000002",
+  pharmacist: "00000000-0000-4000-a000-000000000003",
+  employee: "00000000-0000-4000-a000-000000000004",
+};
+
 const base = (Deno.env.get("SUPABASE_URL") ?? `http://127.0.0.1:${DEV_PORT}`).replace(/\/+$/, "");
 const now = Math.floor(Date.now() / 1000);
 const apiKey = values["api-key"];
 const claims: Record<string, unknown> = apiKey ? { iss: "supabase-demo", role: apiKey } : {
   iss: `${base}/auth/v1`,
-  sub: values.sub ?? crypto.randomUUID(),
+  sub: values.sub ?? SEEDED_USERS[values.role ?? ""] ?? crypto.randomUUID(),
   aud: "authenticated",
   role: "authenticated",
   email: values.email,
