@@ -23,6 +23,22 @@ if (!configured) {
 ${bar}`);
 }
 
+// The webhook functions' secrets (send-sms-hook, sms-inbound): public development defaults,
+// only in development mode and only where env does not set them.
+if (!configured) {
+  const devWebhookSecrets: Record<string, string> = {
+    SEND_SMS_HOOK_SECRET: "v1,whsec_ZWRnZS1hdXRoLWRldi1zZW5kLXNtcy1ob29rLWtleSE=",
+    SMS_GATEWAY_WEBHOOK_KEY: "edge-auth-dev-sms-gateway-webhook-key",
+  };
+  const unset = Object.keys(devWebhookSecrets).filter((k) => !Deno.env.get(k));
+  for (const k of unset) Deno.env.set(k, devWebhookSecrets[k]);
+  if (unset.length > 0) {
+    console.warn(
+      `!! DEVELOPMENT webhook secrets (public, in scripts/serve.ts): ${unset.join(", ")}`,
+    );
+  }
+}
+
 const routes = new Map<string, Handler>();
 for (
   const entry of [...Deno.readDirSync("functions")].sort((a, b) => a.name.localeCompare(b.name))
