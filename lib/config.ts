@@ -67,7 +67,8 @@ export interface AuthOptions {
   /** Default: 30. 0 disables the profile cache. */
   profileCacheSeconds?: number;
   /** The remote JWKS URL; `false` turns remote keys off. Default: none when `jwks` or
-   * SUPABASE_JWKS is set, else `${SUPABASE_URL}/auth/v1/.well-known/jwks.json`. */
+   * SUPABASE_JWKS is set, else env SUPABASE_JWKS_URL, else
+   * `${SUPABASE_URL}/auth/v1/.well-known/jwks.json`. */
   jwksUrl?: string | false;
   /** Freshness, cooldown, timeout, size and outage bounds of the remote JWKS. */
   remoteJwks?: RemoteJwksOptions;
@@ -142,6 +143,8 @@ export function remoteJwksUrl(o: AuthOptions = {}): string | undefined {
   if (o.jwksUrl !== undefined) return o.jwksUrl;
   if (o.remoteJwks?.url) return o.remoteJwks.url;
   if (o.jwks !== undefined || env("SUPABASE_JWKS")) return undefined;
+  const explicit = env("SUPABASE_JWKS_URL");
+  if (explicit) return explicit;
   const supabaseUrl = env("SUPABASE_URL")?.replace(/\/+$/, "");
   return supabaseUrl ? `${supabaseUrl}/auth/v1/.well-known/jwks.json` : undefined;
 }

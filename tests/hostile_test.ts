@@ -115,7 +115,7 @@ Deno.test("garbage and mutated tokens give typed errors", async () => {
     if (i % 10 === 0) t = Array.from({ length: int(200) }, () => pick(alphabet.split("")));
     const token = t.join("");
     // NUL, CR and LF cannot appear in a header value: no runtime delivers such a request.
-    if (/[\u0000\r\n]/.test(token)) continue;
+    if (token.includes("\u0000") || token.includes("\r") || token.includes("\n")) continue;
     const r = await outcome(`Bearer ${token}`);
     // Spaces and tabs around the credential are optional whitespace of the header itself.
     const delivered = token.replace(/^[ \t]+|[ \t]+$/g, "");

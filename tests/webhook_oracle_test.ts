@@ -5,11 +5,9 @@
 // WEBHOOK_ORACLE_SEED to reproduce a run.
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-// Pinned inline on purpose (deno.json is not ours to edit); oracles only, never shipped.
-// deno-lint-ignore no-import-prefix
-import { Webhook } from "npm:standardwebhooks@1.3.0";
-// deno-lint-ignore no-import-prefix
-import twilio from "npm:twilio@5.13.1";
+// Oracles only (pinned in deno.json), never shipped.
+import { Webhook } from "standardwebhooks";
+import twilio from "twilio";
 import { verifyWebhook, type WebhookConfig } from "../mod.ts";
 
 const N = Number(Deno.env.get("WEBHOOK_ORACLE_CASES") ?? 300);

@@ -8,8 +8,7 @@
 //   otherwise            -> an embedded PGlite database loaded with the Supabase emulation,
 //                           the migrations and supabase/seed.sql (local development only)
 
-// deno-lint-ignore no-import-prefix -- until deno.json maps "postgres"
-import postgres from "npm:postgres@3";
+import postgres from "postgres";
 
 /** A connection inside a transaction. Parameters are always bound, never interpolated. */
 export interface Queryable {
@@ -122,8 +121,7 @@ export async function localSchemaFiles(): Promise<URL[]> {
 
 /** An in-memory PGlite (PostgreSQL in WASM) with the emulation, migrations and seed. */
 export async function createPgliteBackend(): Promise<DbBackend> {
-  // deno-lint-ignore no-import-prefix -- until deno.json maps "@electric-sql/pglite"
-  const { PGlite } = await import("npm:@electric-sql/pglite@0.5");
+  const { PGlite } = await import("@electric-sql/pglite");
   const db = new PGlite();
   for (const file of await localSchemaFiles()) {
     await db.exec(await Deno.readTextFile(file));

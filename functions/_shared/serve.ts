@@ -10,7 +10,6 @@ export interface DevRouter {
 }
 
 declare global {
-  // deno-lint-ignore no-var
   var __edgeAuthDevRouter: DevRouter | undefined;
 }
 

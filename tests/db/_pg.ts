@@ -5,8 +5,7 @@
 // the URL's user may CREATE DATABASE and CREATE ROLE). Without it the tests FAIL when CI is
 // set, and are ignored otherwise.
 
-// deno-lint-ignore no-import-prefix -- until deno.json maps "postgres"
-import postgres from "npm:postgres@3";
+import postgres from "postgres";
 import assert from "node:assert/strict";
 import { localSchemaFiles } from "../../functions/_shared/db.ts";
 
