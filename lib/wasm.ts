@@ -19,6 +19,7 @@ initSync({ module: decodeBase64(wasmBase64) });
 export {
   Auth as WasmAuth,
   clearKeyCache,
+  clientIp as wasmClientIp,
   errorForCode,
   requireAal as wasmRequireAal,
   requirePermissions as wasmRequirePermissions,

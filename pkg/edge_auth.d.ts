@@ -59,6 +59,13 @@ export class WebhookVerifier {
 export function clearKeyCache(): void;
 
 /**
+ * The client address under the trusted-proxy rules (`crate::http::client_ip`), for requests
+ * that end before a context exists (failures, throttling). `headers` is a flat list of name,
+ * value pairs; the answer is an IP address in canonical form or `unknown`.
+ */
+export function clientIp(headers: string[], trusted: string[], forwarded_hops: number): string;
+
+/**
  * Looks up an error by its stable code, so the facade reports its own failures
  * (e.g. `inactive_account`, `keys_unavailable`) exactly like the core does.
  */
@@ -92,6 +99,7 @@ export interface InitOutput {
     readonly auth_setRemoteKeys: (a: number, b: number, c: number) => [number, number, number, number];
     readonly auth_verifyToken: (a: number, b: number, c: number, d: number) => any;
     readonly clearKeyCache: () => void;
+    readonly clientIp: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly errorForCode: (a: number, b: number, c: number, d: number) => any;
     readonly requireAal: (a: number, b: number, c: number, d: number, e: number, f: number) => [number, number];
     readonly requirePermissions: (a: number, b: number, c: number, d: number, e: number, f: number, g: number) => [number, number];

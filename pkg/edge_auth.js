@@ -200,6 +200,40 @@ export function clearKeyCache() {
 }
 
 /**
+ * The client address under the trusted-proxy rules (`crate::http::client_ip`), for requests
+ * that end before a context exists (failures, throttling). `headers` is a flat list of name,
+ * value pairs; the answer is an IP address in canonical form or `unknown`.
+ * @param {string[]} headers
+ * @param {string[]} trusted
+ * @param {number} forwarded_hops
+ * @returns {string}
+ */
+export function clientIp(headers, trusted, forwarded_hops) {
+    let deferred4_0;
+    let deferred4_1;
+    try {
+        const val3 = +forwarded_hops;
+        let ptr0, len0, ptr1, len1;
+        try {
+            ptr0 = passArrayJsValueToWasm0(headers, wasm.__wbindgen_malloc);
+            len0 = WASM_VECTOR_LEN;
+            ptr1 = passArrayJsValueToWasm0(trusted, wasm.__wbindgen_malloc);
+            len1 = WASM_VECTOR_LEN;
+        } catch (e) {
+            if (ptr1) { wasm.__externref_drop_slice(ptr1, len1); wasm.__wbindgen_free(ptr1, len1 * 4, 4); }
+            if (ptr0) { wasm.__externref_drop_slice(ptr0, len0); wasm.__wbindgen_free(ptr0, len0 * 4, 4); }
+            throw e;
+        }
+        const ret = wasm.clientIp(ptr0, len0, ptr1, len1, val3);
+        deferred4_0 = ret[0];
+        deferred4_1 = ret[1];
+        return getStringFromWasm0(ret[0], ret[1]);
+    } finally {
+        wasm.__wbindgen_free(deferred4_0, deferred4_1, 1);
+    }
+}
+
+/**
  * Looks up an error by its stable code, so the facade reports its own failures
  * (e.g. `inactive_account`, `keys_unavailable`) exactly like the core does.
  * @param {string} code

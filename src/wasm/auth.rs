@@ -246,6 +246,14 @@ pub fn require_aal(aal: Option<String>, minimum: &str, realm: &str) -> Result<()
     policy::require_aal(aal.as_deref(), minimum).map_err(|e| error_to_js(&e, realm))
 }
 
+/// The client address under the trusted-proxy rules (`crate::http::client_ip`), for requests
+/// that end before a context exists (failures, throttling). `headers` is a flat list of name,
+/// value pairs; the answer is an IP address in canonical form or `unknown`.
+#[wasm_bindgen(js_name = clientIp)]
+pub fn client_ip(headers: Vec<String>, trusted: Vec<String>, forwarded_hops: u32) -> String {
+    http::client_ip(&pairs(headers), &trusted, forwarded_hops)
+}
+
 /// Verifies a detached signature over `message` with one JWK (a JSON text) under the product's
 /// key rules: the same key parsing, algorithm binding and length checks as tokens. Resolves to
 /// a boolean; rejects with an error object when the key itself is refused.
