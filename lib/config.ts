@@ -33,10 +33,10 @@ export interface Profile {
 }
 
 export interface AuthOptions {
-  /** Legacy HS256 secret. Default: env `SUPABASE_JWT_SECRET`. */
-  jwtSecret?: string;
-  /** A JWK Set or JWK (object or JSON text). Default: env `SUPABASE_JWKS`. */
-  jwks?: string | { keys: unknown[] } | Record<string, unknown>;
+  /** Legacy HS256 secret. Default: env `SUPABASE_JWT_SECRET`; `null`: none, env not read. */
+  jwtSecret?: string | null;
+  /** A JWK Set or JWK (object or JSON text). Default: env `SUPABASE_JWKS`; `null`: none. */
+  jwks?: string | { keys: unknown[] } | Record<string, unknown> | null;
   /** Algorithm allow-list. Default: HS256, ES256, RS256, EdDSA (the key still decides). */
   algorithms?: string[];
   /** Accepted `iss`. Default: `${SUPABASE_URL}/auth/v1` when SUPABASE_URL is set. */
@@ -113,10 +113,10 @@ export interface CoreConfig {
 
 export function resolveConfig(o: AuthOptions = {}): CoreConfig {
   const supabaseUrl = env("SUPABASE_URL")?.replace(/\/+$/, "");
-  const jwks = o.jwks ?? env("SUPABASE_JWKS");
+  const jwks = o.jwks === null ? undefined : o.jwks ?? env("SUPABASE_JWKS");
   const audience = o.audience === null ? undefined : list(o.audience ?? "authenticated");
   return {
-    jwtSecret: o.jwtSecret ?? env("SUPABASE_JWT_SECRET"),
+    jwtSecret: o.jwtSecret === null ? undefined : o.jwtSecret ?? env("SUPABASE_JWT_SECRET"),
     jwks: typeof jwks === "string" || jwks === undefined ? jwks : JSON.stringify(jwks),
     algorithms: o.algorithms ?? DEFAULT_ALGORITHMS,
     issuers: o.issuer !== undefined

@@ -237,6 +237,11 @@ Deno.test("configuration errors fail closed with a 500, never a pass", async () 
     assert.ok(f.status === 500 || f.status === 401, JSON.stringify(bad));
     assert.notEqual(f.body.error, undefined);
   }
-  const none = await failure(req({ Authorization: t }), { now: () => NOW, jwtSecret: undefined });
+  const none = await failure(req({ Authorization: t }), {
+    now: () => NOW,
+    jwtSecret: null,
+    jwks: null,
+    jwksUrl: false,
+  });
   assert.equal(none.status, 503);
 });

@@ -20,8 +20,15 @@ async function startServer(): Promise<Deno.ChildProcess> {
       "--allow-write=.dev",
       "scripts/serve.ts",
     ],
-    env: { PORT: String(PORT), SUPABASE_URL: BASE },
-    clearEnv: false,
+    // Only what the server needs: no Supabase keys inherited, so it runs in development mode.
+    env: {
+      PORT: String(PORT),
+      SUPABASE_URL: BASE,
+      PATH: Deno.env.get("PATH") ?? "",
+      HOME: Deno.env.get("HOME") ?? "",
+      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+    },
+    clearEnv: true,
     stdout: "null",
     stderr: "null",
   }).spawn();

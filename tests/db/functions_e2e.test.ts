@@ -20,11 +20,24 @@ const DEMO_ANON =
 const DEMO_SERVICE =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 
-// The function reads its keys from the env on first use, as it does on Supabase.
-Deno.env.set("SUPABASE_JWT_SECRET", SECRET);
-Deno.env.delete("SUPABASE_JWKS");
-Deno.env.delete("SUPABASE_URL");
 const { handler } = await import("../../functions/schedules/index.ts");
+
+/** The function reads its keys from the env on first use, as on Supabase; the env is shared
+ * by every test file of the run, so it is set only around this test and restored after. */
+async function withEnv(vars: Record<string, string | undefined>, fn: () => Promise<void>) {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
+  const apply = (v: Record<string, string | undefined>) => {
+    for (const [k, x] of Object.entries(v)) {
+      x === undefined ? Deno.env.delete(k) : Deno.env.set(k, x);
+    }
+  };
+  apply(vars);
+  try {
+    await fn();
+  } finally {
+    apply(saved);
+  }
+}
 
 async function tokenFor(sql: Parameters<typeof callHook>[0], user: SeedUser, aal = "aal1") {
   const out = await callHook(sql, USERS[user], baseClaims(user, { aal }));
@@ -54,59 +67,65 @@ const SHIFT = {
 };
 
 dbTest("schedules end to end: each role through the function, RLS deciding", async () => {
-  await withFreshDb(async (sql, url) => {
-    const backend = createPostgresBackend(url, 2);
-    setBackend(backend);
-    try {
-      // An employee sees exactly their own shifts, never a same-named colleague's.
-      const emp = await (await call(await tokenFor(sql, "employee"))).json();
-      assert.ok(emp.schedules.length > 0);
-      assert.ok(
-        emp.schedules.every((s: { employee_id: string }) => s.employee_id === EMPLOYEES.employee),
-      );
-      const twin = await (await call(await tokenFor(sql, "employeeSameName"))).json();
-      assert.ok(
-        twin.schedules.every((s: { employee_id: string }) =>
-          s.employee_id === EMPLOYEES.employeeSameName
-        ),
-      );
+  const env = { SUPABASE_JWT_SECRET: SECRET, SUPABASE_JWKS: undefined, SUPABASE_URL: undefined };
+  await withEnv(env, () =>
+    withFreshDb(async (sql, url) => {
+      const backend = createPostgresBackend(url, 2);
+      setBackend(backend);
+      try {
+        // An employee sees exactly their own shifts, never a same-named colleague's.
+        const emp = await (await call(await tokenFor(sql, "employee"))).json();
+        assert.ok(emp.schedules.length > 0);
+        assert.ok(
+          emp.schedules.every((s: { employee_id: string }) => s.employee_id === EMPLOYEES.employee),
+        );
+        const twin = await (await call(await tokenFor(sql, "employeeSameName"))).json();
+        assert.ok(
+          twin.schedules.every((s: { employee_id: string }) =>
+            s.employee_id === EMPLOYEES.employeeSameName
+          ),
+        );
 
-      // A manager sees everyone's, and writes only from an aal2 session.
-      const mgr = await (await call(await tokenFor(sql, "manager"))).json();
-      assert.ok(new Set(mgr.schedules.map((s: { employee_id: string }) => s.employee_id)).size > 1);
-      const aal1 = await call(await tokenFor(sql, "manager", "aal1"), "POST", SHIFT);
-      assert.equal(aal1.status, 403);
-      await aal1.body?.cancel();
-      const aal2 = await call(await tokenFor(sql, "manager", "aal2"), "POST", SHIFT);
-      assert.equal(aal2.status, 201);
-      assert.equal((await aal2.json()).schedule.employee_id, EMPLOYEES.employee);
+        // A manager sees everyone's, and writes only from an aal2 session.
+        const mgr = await (await call(await tokenFor(sql, "manager"))).json();
+        assert.ok(
+          new Set(mgr.schedules.map((s: { employee_id: string }) => s.employee_id)).size > 1,
+        );
+        const aal1 = await call(await tokenFor(sql, "manager", "aal1"), "POST", SHIFT);
+        assert.equal(aal1.status, 403);
+        await aal1.body?.cancel();
+        const aal2 = await call(await tokenFor(sql, "manager", "aal2"), "POST", SHIFT);
+        assert.equal(aal2.status, 201);
+        assert.equal((await aal2.json()).schedule.employee_id, EMPLOYEES.employee);
 
-      // Employees and pharmacists may not write at all: refused at the edge.
-      for (const user of ["employee", "pharmacist"] as const) {
-        const res = await call(await tokenFor(sql, user, "aal2"), "POST", SHIFT);
-        assert.equal(res.status, 403);
-        assert.equal((await res.json()).error, "insufficient_role");
-      }
+        // Employees and pharmacists may not write at all: refused at the edge.
+        for (const user of ["employee", "pharmacist"] as const) {
+          const res = await call(await tokenFor(sql, user, "aal2"), "POST", SHIFT);
+          assert.equal(res.status, 403);
+          assert.equal((await res.json()).error, "insufficient_role");
+        }
 
-      // API keys of this project (same secret) are not users, and no credentials is a 401.
-      for (const role of ["anon", "service_role"]) {
-        const key = await new SignJWT({ iss: "supabase", role, exp: 1983812996 })
-          .setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(new TextEncoder().encode(SECRET));
-        const res = await call(key);
-        assert.equal(res.status, 401, `${role} key must be refused as a user`);
-        assert.equal((await res.json()).error, "api_key_not_user");
+        // API keys of this project (same secret) are not users, and no credentials is a 401.
+        for (const role of ["anon", "service_role"]) {
+          const key = await new SignJWT({ iss: "supabase", role, exp: 1983812996 })
+            .setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(
+              new TextEncoder().encode(SECRET),
+            );
+          const res = await call(key);
+          assert.equal(res.status, 401, `${role} key must be refused as a user`);
+          assert.equal((await res.json()).error, "api_key_not_user");
+        }
+        for (const key of [DEMO_ANON, DEMO_SERVICE]) {
+          const res = await call(key);
+          await res.body?.cancel();
+          assert.equal(res.status, 401, "another project's API key");
+        }
+        const none = await call(null);
+        await none.body?.cancel();
+        assert.equal(none.status, 401);
+      } finally {
+        setBackend(null);
+        await backend.close();
       }
-      for (const key of [DEMO_ANON, DEMO_SERVICE]) {
-        const res = await call(key);
-        await res.body?.cancel();
-        assert.equal(res.status, 401, "another project's API key");
-      }
-      const none = await call(null);
-      await none.body?.cancel();
-      assert.equal(none.status, 401);
-    } finally {
-      setBackend(null);
-      await backend.close();
-    }
-  });
+    }));
 });
