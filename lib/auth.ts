@@ -89,8 +89,14 @@ export async function validateRequest(
       ipHeaderPairs(req, v.ipHeaders),
       clock(options),
     );
-  const text = await withKeys(v, call);
-  const ctx = JSON.parse(text) as AuthContext;
+  const [contextText, claimsText] = await withKeys(v, call);
+  const ctx = JSON.parse(contextText) as AuthContext;
+  // The claims are parsed on first use: most handlers never read them.
+  let claims: Record<string, unknown> | undefined;
+  Object.defineProperty(ctx, "claims", {
+    enumerable: true,
+    get: () => (claims ??= JSON.parse(claimsText)),
+  });
   if (options.loadProfile && ctx.kind === "user" && ctx.user_id) {
     await applyProfile(ctx, options, v);
   }
@@ -114,7 +120,7 @@ export async function verifyToken(
  * an unknown kid refreshes once (within the cooldown rules) and retries. When no key can be
  * had at all the answer is 503 with Retry-After, never a 401 for a token we could not check.
  */
-async function withKeys(v: Verifier, call: () => Promise<string>): Promise<string> {
+async function withKeys<T>(v: Verifier, call: () => Promise<T>): Promise<T> {
   if (v.remote) await v.remote.ready();
   try {
     return await call();

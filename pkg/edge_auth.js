@@ -12,7 +12,7 @@ export class Auth {
         wasm.__wbg_auth_free(ptr, 0);
     }
     /**
-     * Verifies the `Authorization` header value and resolves to the context as JSON text.
+     * Verifies the `Authorization` header value and resolves to `[context JSON, claims JSON]`.
      * `headers` is a flat list of name, value pairs of the trusted client-address headers.
      * @param {string | null | undefined} authorization
      * @param {string[]} headers
@@ -570,6 +570,10 @@ function __wbg_get_imports() {
             const ret = Array.of(arg0);
             return ret;
         },
+        __wbg_of_e7ea0fcd535c1444: function(arg0, arg1) {
+            const ret = Array.of(arg0, arg1);
+            return ret;
+        },
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {
             Uint8Array.prototype.set.call(getArrayU8FromWasm0(arg0, arg1), arg2);
         },
@@ -625,7 +629,7 @@ function __wbg_get_imports() {
             return ret;
         }, arguments); },
         __wbindgen_generic_0000000000000001: function(arg0, arg1) {
-            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 46, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
+            // Cast intrinsic for `Closure(Closure { owned: true, function: Function { arguments: [Externref], shim_idx: 45, ret: Result(Unit), inner_ret: Some(Result(Unit)) }, mutable: true }) -> Externref`.
             const ret = makeMutClosure(arg0, arg1, wasm_bindgen__convert__closures_____invoke__ha11761071df2d9af);
             return ret;
         },

@@ -54,8 +54,6 @@ pub struct Context {
     /// The Postgres role from the `role` claim (`authenticated`, `anon`, `service_role`).
     pub postgres_role: Option<String>,
     pub expires_at: i64,
-    /// The verified claims, as signed.
-    pub claims_json: String,
 }
 
 fn opt_string(payload: &Value, name: &str) -> Result<Option<String>> {
@@ -144,14 +142,14 @@ pub fn build(
         phone: opt_string(p, "phone")?,
         postgres_role,
         expires_at: v.lifetime.exp.secs,
-        claims_json: v.payload_text.clone(),
     })
 }
 
 impl Context {
-    /// The context as a JSON object with snake_case members; `claims` is the signed payload.
+    /// The context as a JSON object with snake_case members. The claims travel separately (the
+    /// verified payload text as signed), so callers that never read them never parse them.
     pub fn to_json(&self) -> String {
-        let mut o = String::with_capacity(self.claims_json.len() + 256);
+        let mut o = String::with_capacity(256);
         let opt = |o: &mut String, v: &Option<String>| match v {
             Some(s) => json::write_string(o, s),
             None => o.push_str("null"),
@@ -186,8 +184,8 @@ impl Context {
         opt(&mut o, &self.phone);
         o.push_str(",\"postgres_role\":");
         opt(&mut o, &self.postgres_role);
-        o.push_str(&format!(",\"expires_at\":{},\"claims\":", self.expires_at));
-        o.push_str(&self.claims_json);
+        o.push_str(",\"expires_at\":");
+        o.push_str(&self.expires_at.to_string());
         o.push('}');
         o
     }

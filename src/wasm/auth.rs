@@ -31,10 +31,16 @@ fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn random_key() -> [u8; 32] {
-    let mut key = [0u8; 32];
+fn random_key() -> [u64; 4] {
+    let mut bytes = [0u8; 32];
     // Without randomness the cache still works; its keys are then merely predictable.
-    let _ = getrandom::fill(&mut key);
+    let _ = getrandom::fill(&mut bytes);
+    let mut key = [0u64; 4];
+    for (k, chunk) in key.iter_mut().zip(bytes.chunks_exact(8)) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        *k = u64::from_le_bytes(b);
+    }
     key
 }
 
@@ -50,7 +56,7 @@ fn reject(e: &AuthError, realm: &str, token: &str) -> JsValue {
     obj
 }
 
-type Done = Box<dyn FnOnce(&Authenticator, &Verified) -> Result<String, AuthError>>;
+type Done = Box<dyn FnOnce(&Authenticator, &Verified) -> Result<JsValue, AuthError>>;
 
 /// Runs a verification to its end: cached and HMAC tokens resolve at once, public-key tokens
 /// await WebCrypto. Newly verified tokens enter the cache when `cache` is given.
@@ -98,17 +104,15 @@ fn run(
                     .finish(*pending, valid)
                     .map_err(|e| reject(&e, &realm, &token))?;
                 let v = remember(v, &token);
-                done(&inner, &v)
-                    .map(|t| JsValue::from_str(&t))
-                    .map_err(|e| reject(&e, &realm, &token))
+                done(&inner, &v).map_err(|e| reject(&e, &realm, &token))
             })
         }
     }
 }
 
-fn settle(result: Result<String, AuthError>, realm: &str, token: &str) -> Promise {
+fn settle(result: Result<JsValue, AuthError>, realm: &str, token: &str) -> Promise {
     match result {
-        Ok(text) => Promise::resolve(&JsValue::from_str(&text)),
+        Ok(value) => Promise::resolve(&value),
         Err(e) => Promise::reject(&reject(&e, realm, token)),
     }
 }
@@ -134,7 +138,7 @@ impl Auth {
         })
     }
 
-    /// Verifies the `Authorization` header value and resolves to the context as JSON text.
+    /// Verifies the `Authorization` header value and resolves to `[context JSON, claims JSON]`.
     /// `headers` is a flat list of name, value pairs of the trusted client-address headers.
     pub fn authenticate(
         &self,
@@ -151,7 +155,14 @@ impl Auth {
             Err(e) => return Promise::reject(&error_to_js(&e, &inner.realm)),
         };
         let headers = pairs(headers);
-        let done: Done = Box::new(move |a, v| a.context(v, &headers).map(|c| c.to_json()));
+        let done: Done = Box::new(move |a, v| {
+            let ctx = a.context(v, &headers)?;
+            let pair = js_sys::Array::of2(
+                &JsValue::from_str(&ctx.to_json()),
+                &JsValue::from_str(&v.payload_text),
+            );
+            Ok(pair.into())
+        });
         run(inner, Some(self.cache.clone()), token, now, done)
     }
 
@@ -163,7 +174,10 @@ impl Auth {
         let Some(now) = seconds(now) else {
             return Promise::reject(&error_to_js(&bad_clock(), &inner.realm));
         };
-        let done: Done = Box::new(|a, v| a.check_generic(v).map(|_| v.payload_text.clone()));
+        let done: Done = Box::new(|a, v| {
+            a.check_generic(v)
+                .map(|_| JsValue::from_str(&v.payload_text))
+        });
         run(inner, None, token, now, done)
     }
 
