@@ -8,6 +8,8 @@ import {
   resolveConfig,
 } from "./config.ts";
 import { AuthError, authError, toAuthError } from "./errors.ts";
+import type { AuditCheck } from "./audit.ts";
+import { guardAuthentication, guardCheck } from "./guard.ts";
 import { type JwksStats, type KeySnapshot, RemoteJwks } from "./jwks.ts";
 import { WasmAuth, wasmRequireAal, wasmRequirePermissions, wasmRequireRole } from "./wasm.ts";
 
@@ -78,10 +80,15 @@ function ipHeaderPairs(req: Request, names: string[]): string[] {
  * Throws `AuthError` (401 / 400 / 403 / 503) on any failure; claims are never exposed before
  * the signature and every claim rule have passed.
  */
-export async function validateRequest(
+export function validateRequest(
   req: Request,
   options: AuthOptions = DEFAULT_OPTIONS,
 ): Promise<AuthContext> {
+  // Audit event per outcome; with `throttle`, blocked clients get 429 (lib/guard.ts).
+  return guardAuthentication(req, options, () => authenticate(req, options));
+}
+
+async function authenticate(req: Request, options: AuthOptions): Promise<AuthContext> {
   const v = verifierFor(options);
   const call = () =>
     v.wasm.authenticate(
@@ -211,23 +218,24 @@ function realmOf(_ctx: AuthContext, realm?: string): string {
   return realm ?? "supabase";
 }
 
-function check(fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    throw toAuthError(e);
-  }
+function check(ctx: AuthContext, name: AuditCheck, fn: () => void): void {
+  guardCheck(ctx, name, () => {
+    try {
+      fn();
+    } catch (e) {
+      throw toAuthError(e);
+    }
+  });
 }
 
 /** 403 `insufficient_role` unless the caller's app role is one of `roles`. */
 export function requireRole(ctx: AuthContext, roles: string | string[], realm?: string): void {
-  check(() =>
+  check(ctx, "role", () =>
     wasmRequireRole(
       ctx.role ?? undefined,
       Array.isArray(roles) ? roles : [roles],
       realmOf(ctx, realm),
-    )
-  );
+    ));
 }
 
 /** What `requirePermission` accepts: one permission, all of a list, or any of a list. */
@@ -246,12 +254,16 @@ export function requirePermission(
     : "anyOf" in need
     ? [need.anyOf, true]
     : [need.allOf, false];
-  check(() => wasmRequirePermissions(ctx.permissions, list, any, realmOf(ctx, realm)));
+  check(
+    ctx,
+    "permission",
+    () => wasmRequirePermissions(ctx.permissions, list, any, realmOf(ctx, realm)),
+  );
 }
 
 /** 403 `insufficient_aal` unless the session reached `minimum` (e.g. `aal2` after MFA). */
 export function requireAal(ctx: AuthContext, minimum: string, realm?: string): void {
-  check(() => wasmRequireAal(ctx.aal ?? undefined, minimum, realmOf(ctx, realm)));
+  check(ctx, "aal", () => wasmRequireAal(ctx.aal ?? undefined, minimum, realmOf(ctx, realm)));
 }
 
 export { AuthError };

@@ -1,5 +1,7 @@
 // Verifier options: their documented defaults, and how they are read from the Supabase env.
 import type { RemoteJwksOptions } from "./jwks.ts";
+import type { AuditOptions } from "./audit.ts";
+import type { ThrottleOptions } from "./throttle.ts";
 
 /** The verified security context of a request. */
 export interface AuthContext {
@@ -74,6 +76,14 @@ export interface AuthOptions {
   remoteJwks?: RemoteJwksOptions;
   /** The verified-token cache; `false` turns it off. Default: 1024 entries, 2 MiB. */
   tokenCache?: false | { maxEntries?: number; maxBytes?: number };
+  /** One audit event per decision (docs/audit.md); `false` turns them off. Default: JSON
+   * lines on stdout. */
+  audit?: AuditOptions | false;
+  /** Failed-auth throttling (docs/audit.md); off unless given. `{}`: the defaults (5 / 50
+   * failures an hour, in-memory store). */
+  throttle?: ThrottleOptions | false;
+  /** The function name in audit events. Default: from the request path. */
+  functionName?: string;
 }
 
 export const DEFAULT_ALGORITHMS = ["HS256", "ES256", "RS256", "EdDSA"];

@@ -5,6 +5,8 @@ import "./wasm.ts"; // instantiates the WASM module before WebhookVerifier is fi
 import { WebhookVerifier as WasmWebhookVerifier } from "../pkg/edge_auth.js";
 import { env } from "./config.ts";
 import { type AuthError, authError, errorResponse, toAuthError } from "./errors.ts";
+import type { AuditOptions } from "./audit.ts";
+import { guardWebhook } from "./guard.ts";
 
 /** `standard`: Standard Webhooks / Supabase Auth hooks. `sms-gateway`: SMS Gateway for
  * Android. `twilio`: X-Twilio-Signature. */
@@ -42,6 +44,13 @@ export interface WebhookConfig {
   replayTtlSeconds?: number;
   /** The clock, seconds since the epoch. Default `Date.now() / 1000`. */
   now?: () => number;
+  /** Audit events (docs/audit.md); `false` turns them off. Default: JSON lines on stdout. */
+  audit?: AuditOptions | false;
+  /** The function name in audit events. Default: from the request path. */
+  functionName?: string;
+  /** Client-address headers for audit events, as in AuthOptions. */
+  trustedIpHeaders?: string[];
+  forwardedHops?: number;
 }
 
 /** A verified webhook: the raw body exactly as signed, its parsed form, and the event id. */
@@ -216,10 +225,12 @@ function parseBody(scheme: WebhookScheme, body: Uint8Array, query: string): unkn
  * replay or no configured secret; 413 for a body over the cap; 500 for a broken config).
  * The body is read once, here: do not read `req` again.
  */
-export async function verifyWebhook(
-  req: Request,
-  config: WebhookConfig,
-): Promise<VerifiedWebhook> {
+export function verifyWebhook(req: Request, config: WebhookConfig): Promise<VerifiedWebhook> {
+  // One audit event per outcome (lib/guard.ts).
+  return guardWebhook(req, config, () => verify(req, config));
+}
+
+async function verify(req: Request, config: WebhookConfig): Promise<VerifiedWebhook> {
   const p = prepare(config);
   const body = await readCapped(req, p.maxBody);
   const headers: string[] = [];
