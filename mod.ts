@@ -44,3 +44,29 @@ export {
   withWebhook,
   type WithWebhookOptions,
 } from "./lib/webhook.ts";
+export {
+  type AuditCheck,
+  type AuditEvent,
+  type AuditOptions,
+  type AuditOutcome,
+  type AuditSink,
+  type AuditStats,
+  postgresSink,
+  postgresSinkFromUrl,
+  stdoutSink,
+} from "./lib/audit.ts";
+export {
+  type Blocked,
+  hashValue,
+  lazyStore,
+  MemoryThrottleStore,
+  PostgresThrottleStore,
+  type RedisLike,
+  RedisThrottleStore,
+  type ThrottleAlert,
+  type ThrottleEntry,
+  type ThrottleOptions,
+  type ThrottleStats,
+  type ThrottleStore,
+} from "./lib/throttle.ts";
+export { auditStats, clientIpOf, flushAudit, throttleStats } from "./lib/guard.ts";

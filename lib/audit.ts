@@ -132,6 +132,30 @@ export function postgresSink(sql: postgres.Sql): AuditSink {
   };
 }
 
+/** A Postgres sink on its own small pool, connected on first write. */
+export function postgresSinkFromUrl(url: string): AuditSink {
+  let sql: postgres.Sql | undefined;
+  const connect = async () => {
+    const { default: pg } = await import("postgres");
+    return (sql ??= pg(url, {
+      max: 2,
+      prepare: false,
+      connect_timeout: 3,
+      idle_timeout: 20,
+      onnotice: () => {},
+    }));
+  };
+  return {
+    name: "postgres",
+    async write(events) {
+      await (await connect()).unsafe(INSERT_EVENTS, [JSON.stringify(events)]);
+    },
+    close: async () => {
+      await sql?.end({ timeout: 5 });
+    },
+  };
+}
+
 const INSERT_EVENTS = `
 insert into private.auth_events (event_id, occurred_at, request_id, function_name, outcome,
   reason, check_name, status, user_id, app_role, ip, user_agent, subject_hash, count)

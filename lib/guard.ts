@@ -9,6 +9,7 @@ import {
   type AuditOptions,
   type Auditor,
   auditorFor,
+  type AuditStats,
   functionName,
   requestId,
   userAgent,
@@ -17,6 +18,7 @@ import {
   type Blocked,
   throttleFor,
   type ThrottleOptions,
+  type ThrottleStats,
   unverifiedSubjectHash,
 } from "./throttle.ts";
 import { type AuthError, authError, toAuthError } from "./errors.ts";
@@ -199,4 +201,19 @@ export async function guardWebhook<T>(
   });
   if (error) throw error;
   return result as T;
+}
+
+/** The audit counters for these options (`null` when auditing is off). */
+export function auditStats(options: GuardOptions = {}): AuditStats | null {
+  return auditorFor(options.audit)?.stats() ?? null;
+}
+
+/** Writes the buffered events now (e.g. before a process exits), for at most `timeoutMs`. */
+export async function flushAudit(options: GuardOptions = {}, timeoutMs?: number): Promise<void> {
+  await auditorFor(options.audit)?.flush(timeoutMs);
+}
+
+/** The throttle counters for these options (`null` when throttling is off). */
+export function throttleStats(options: GuardOptions = {}): ThrottleStats | null {
+  return throttleFor(options.throttle)?.stats() ?? null;
 }

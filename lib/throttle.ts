@@ -278,6 +278,28 @@ export class RedisThrottleStore implements ThrottleStore {
   }
 }
 
+/** A store made on first use (stores that connect asynchronously, in a module constant). A
+ * failed start is retried on the next call. */
+export function lazyStore(name: string, make: () => Promise<ThrottleStore>): ThrottleStore {
+  let store: Promise<ThrottleStore> | undefined;
+  const get = () => {
+    if (!store) {
+      store = make();
+      store.catch(() => (store = undefined));
+    }
+    return store;
+  };
+  return {
+    name,
+    hit: async (k, now, w, keep) => await (await get()).hit(k, now, w, keep),
+    peek: async (k, now, w) => await (await get()).peek(k, now, w),
+    entries: async (now, w, limit) => (await (await get()).entries?.(now, w, limit)) ?? [],
+    close: async () => {
+      if (store) await (await store).close?.();
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // The throttle
 // ---------------------------------------------------------------------------------------
