@@ -229,7 +229,13 @@ export class RedisThrottleStore implements ThrottleStore {
       },
     });
     client.on("error", () => {}); // counted by the throttle as store errors
-    client.connect().catch(() => {});
+    // Wait (bounded) for the first connection; after that, or if it is slow, reconnection
+    // runs in the background and calls fail open meanwhile.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      client.connect().catch(() => {}),
+      new Promise((r) => (timer = setTimeout(r, 2000))),
+    ]).finally(() => clearTimeout(timer));
     return new RedisThrottleStore(client as unknown as RedisLike);
   }
 
