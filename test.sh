@@ -4,7 +4,8 @@
 #   1. checks that the committed pkg/ matches the Rust sources;
 #   2. Rust: fmt, clippy (native and wasm32), unit and integration tests;
 #   3. rebuilds pkg/ with build.sh (proves the toolchain; the tests then use that build);
-#   4. Deno: fmt, lint, type check, and every test in tests/ (real PostgreSQL on 127.0.0.1).
+#   4. Deno: fmt, lint, type check, and every test in tests/ (real PostgreSQL on 127.0.0.1);
+#   5. the benchmarks once in smoke mode (each contender must verify; no timing asserted).
 set -euo pipefail
 cd "$(dirname "$0")"
 . scripts/tools.sh
@@ -41,3 +42,7 @@ trap 'scripts/pg.sh stop >/dev/null 2>&1 || true' EXIT
 
 step "Deno tests"
 "$DENO" test --allow-all tests/
+
+step "Benchmarks, smoke mode (correctness only, no timing)"
+BENCH_SMOKE=1 cargo bench --locked --bench core
+"$DENO" task bench:smoke

@@ -26,7 +26,10 @@ fn median_us(rounds: usize, per_round: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     // A Supabase-shaped access token, as in bench/tokens.ts.
     let claims = serde_json::json!({
         "iss": "https://qzmxkvbwhtrplycdnsaf.supabase.co/auth/v1",
@@ -56,17 +59,26 @@ fn main() {
     let mut cache = TokenCache::new(Limits::default(), [1, 2, 3, 4]);
     cache.insert(&token, v.clone());
 
-    println!("native core, {} byte token, median of 31 rounds", token.len());
-    let parse = median_us(31, 2000, || {
+    // BENCH_SMOKE=1 (CI): one short round, to show the benchmark runs and its token verifies.
+    let (rounds, n) = if std::env::var_os("BENCH_SMOKE").is_some() {
+        (1, 10)
+    } else {
+        (31, 2000)
+    };
+    println!(
+        "native core, {} byte token, median of {rounds} rounds",
+        token.len()
+    );
+    let parse = median_us(rounds, n, || {
         black_box(edge_auth::token::parse(black_box(&token)).is_ok());
     });
     println!("| parse (segments, base64url, strict JSON) | {parse:.2} us |");
-    let full = median_us(31, 2000, || {
+    let full = median_us(rounds, n, || {
         let v = verify();
         black_box(auth.context(&v, &[]).map(|c| c.to_json()).is_ok());
     });
     println!("| HS256 verify + claims + context JSON | {full:.2} us |");
-    let hit = median_us(31, 2000, || {
+    let hit = median_us(rounds, n, || {
         if let Some(Ok(v)) = auth.cached(&mut cache, black_box(&token), now) {
             black_box(auth.context(&v, &[]).map(|c| c.to_json()).is_ok());
         }
