@@ -88,6 +88,9 @@ export interface AuditOptions {
   /** A write that takes longer counts as failed (it may still land: ids keep it single).
    * Default 5000 ms. */
   writeTimeoutMs?: number;
+  /** How long events wait to form a batch (a full batch goes at once). 0: after the current
+   * job. Default 10 ms. */
+  flushMs?: number;
   /** Request-id headers, in order; a well-formed value is kept, else a random id is made.
    * Default: `x-request-id`, `sb-request-id`, `cf-ray`. */
   requestIdHeaders?: string[];
@@ -170,6 +173,10 @@ interface EdgeRuntimeLike {
   waitUntil(p: Promise<unknown>): void;
 }
 
+function hasEdgeRuntime(): boolean {
+  return (globalThis as { EdgeRuntime?: unknown }).EdgeRuntime !== undefined;
+}
+
 function keepAlive(p: Promise<unknown>): void {
   const rt = (globalThis as { EdgeRuntime?: EdgeRuntimeLike }).EdgeRuntime;
   if (rt && typeof rt.waitUntil === "function") {
@@ -223,11 +230,13 @@ export class Auditor {
   readonly #batch: number;
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
+  readonly #flushMs: number;
   readonly requestIdHeaders: string[];
   #raw: RawAuditEvent[] = [];
   #scheduled = false;
   #emitted = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: AuditOptions = {}) {
     this.#pipes = (options.sinks ?? [stdoutSink()]).map((s) => new Pipe(s));
@@ -235,6 +244,7 @@ export class Auditor {
     this.#batch = Math.max(1, options.batchSize ?? 500);
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.#timeoutMs = options.writeTimeoutMs ?? 5000;
+    this.#flushMs = Math.max(0, options.flushMs ?? 10);
     this.requestIdHeaders = options.requestIdHeaders ?? DEFAULT_REQUEST_ID_HEADERS;
   }
 
@@ -246,14 +256,26 @@ export class Auditor {
     } else {
       this.#raw.push(raw);
     }
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(() => this.#drain());
+    if (this.#raw.length >= this.#batch) {
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        queueMicrotask(() => this.#drain());
+      }
+    } else if (this.#flushTimer === undefined && !this.#scheduled) {
+      if (this.#flushMs === 0) {
+        this.#scheduled = true;
+        queueMicrotask(() => this.#drain());
+      } else {
+        this.#flushTimer = setTimeout(() => this.#drain(), this.#flushMs);
+        if (hasEdgeRuntime()) keepAlive(new Promise((r) => setTimeout(r, this.#flushMs + 1)));
+      }
     }
   }
 
   #drain(): void {
     this.#scheduled = false;
+    if (this.#flushTimer !== undefined) clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     const raw = this.#raw;
     if (raw.length > 0) {
       this.#raw = [];
@@ -433,25 +455,29 @@ export function auditorFor(options: AuditOptions | false | undefined): Auditor |
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const FUNCTION_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** The request id from the first well-formed header, else a fresh random one. */
+// Made ids: a random per-isolate prefix and a counter (unique without a UUID per request).
+const ID_PREFIX = crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+let idCounter = 0;
+
+/** The request id from the first well-formed header, else a fresh unique one. */
 export function requestId(req: Request, headers: string[]): string {
   for (const h of headers) {
     const v = req.headers.get(h);
     if (v !== null && REQUEST_ID_RE.test(v)) return v;
   }
-  return crypto.randomUUID();
+  return `${ID_PREFIX}-${(idCounter++).toString(36)}`;
 }
 
 /** The configured name, else `/functions/v1/<name>` or the first path segment. */
 export function functionName(req: Request, configured: string | undefined): string {
   if (configured !== undefined) return FUNCTION_RE.test(configured) ? configured : "unknown";
-  let path: string;
-  try {
-    path = new URL(req.url).pathname;
-  } catch {
-    return "unknown";
-  }
-  const parts = path.split("/").filter((s) => s !== "");
+  // The path without parsing the whole URL: after "scheme://host", up to "?" or "#".
+  const url = req.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "unknown";
+  const end = url.slice(start).search(/[?#]/);
+  const path = end < 0 ? url.slice(start) : url.slice(start, start + end);
+  const parts = path.split("/", 5).filter((s) => s !== "");
   const name = parts[0] === "functions" && parts[1] === "v1" ? parts[2] : parts[0];
   return name !== undefined && FUNCTION_RE.test(name) ? name : "unknown";
 }
