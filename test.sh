@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start, command 2: every test. Installs what is missing (npm tools, wasm target,
-# wasm-bindgen-cli, PostgreSQL from apt), then:
+# wasm-bindgen-cli, PostgreSQL and Redis from apt), then:
 #   1. checks that the committed pkg/ matches the Rust sources;
 #   2. Rust: fmt, clippy (native and wasm32), unit and integration tests;
 #   3. rebuilds pkg/ with build.sh (proves the toolchain; the tests then use that build);
@@ -36,9 +36,10 @@ step "Deno: fmt, lint, check"
 "$DENO" lint
 "$DENO" check mod.ts functions/*/index.ts scripts/*.ts tests/*.ts tests/**/*.ts
 
-step "PostgreSQL on 127.0.0.1"
+step "PostgreSQL and Redis on 127.0.0.1"
 eval "$(scripts/pg.sh start)"
-trap 'scripts/pg.sh stop >/dev/null 2>&1 || true' EXIT
+eval "$(scripts/redis.sh start)"
+trap 'scripts/pg.sh stop >/dev/null 2>&1 || true; scripts/redis.sh stop >/dev/null 2>&1 || true' EXIT
 
 step "Deno tests"
 "$DENO" test --allow-all tests/
