@@ -2,22 +2,23 @@
 //! point without complaint, so the check is done here, once per key, at configuration time.
 //! Plain schoolbook arithmetic on 32-bit limbs: slow by crypto standards, ample for a few keys.
 
-/// Little-endian 32-bit limbs.
-type Big = Vec<u32>;
+/// Little-endian 32-bit limbs; 13 hold any P-384 field element with room for a carry.
+const LIMBS: usize = 13;
+type Fe = [u32; LIMBS];
 
-fn from_be(bytes: &[u8]) -> Big {
-    let mut limbs = Vec::with_capacity(bytes.len() / 4 + 1);
-    for chunk in bytes.rchunks(4) {
-        let mut v = 0u32;
-        for &b in chunk {
-            v = (v << 8) | u32::from(b);
-        }
-        limbs.push(v);
+fn from_be(bytes: &[u8]) -> Option<Fe> {
+    if bytes.len() > 48 {
+        return None;
     }
-    trim(limbs)
+    let mut out = [0u32; LIMBS];
+    for (i, &b) in bytes.iter().rev().enumerate() {
+        let limb = out.get_mut(i / 4)?;
+        *limb |= u32::from(b) << (8 * (i % 4));
+    }
+    Some(out)
 }
 
-fn from_hex(hex: &str) -> Big {
+fn from_hex(hex: &str) -> Fe {
     let bytes: Vec<u8> = hex
         .as_bytes()
         .chunks(2)
@@ -27,89 +28,75 @@ fn from_hex(hex: &str) -> Big {
             })
         })
         .collect();
-    from_be(&bytes)
+    from_be(&bytes).unwrap_or([0; LIMBS])
 }
 
-fn trim(mut a: Big) -> Big {
-    while a.last() == Some(&0) {
-        a.pop();
+fn less(a: &Fe, b: &Fe) -> bool {
+    a.iter().rev().cmp(b.iter().rev()) == std::cmp::Ordering::Less
+}
+
+/// a - b in place, for a >= b.
+fn sub_in_place(a: &mut Fe, b: &Fe) {
+    let mut borrow = 0u64;
+    for (x, &y) in a.iter_mut().zip(b.iter()) {
+        let d = u64::from(*x)
+            .wrapping_sub(u64::from(y))
+            .wrapping_sub(borrow);
+        *x = d as u32;
+        borrow = (d >> 63) & 1;
     }
-    a
 }
 
-fn cmp(a: &Big, b: &Big) -> std::cmp::Ordering {
-    a.len()
-        .cmp(&b.len())
-        .then_with(|| a.iter().rev().cmp(b.iter().rev()))
-}
-
-fn add(a: &Big, b: &Big) -> Big {
-    let mut out = Vec::with_capacity(a.len().max(b.len()) + 1);
+/// (a + b) mod p, for a, b < p.
+fn add_mod(a: &Fe, b: &Fe, p: &Fe) -> Fe {
+    let mut out = [0u32; LIMBS];
     let mut carry = 0u64;
-    for i in 0..a.len().max(b.len()) {
-        let s = u64::from(a.get(i).copied().unwrap_or(0))
-            + u64::from(b.get(i).copied().unwrap_or(0))
-            + carry;
-        out.push(s as u32);
+    for ((o, &x), &y) in out.iter_mut().zip(a.iter()).zip(b.iter()) {
+        let s = u64::from(x) + u64::from(y) + carry;
+        *o = s as u32;
         carry = s >> 32;
     }
-    out.push(carry as u32);
-    trim(out)
-}
-
-/// a - b for a >= b.
-fn sub(a: &Big, b: &Big) -> Big {
-    let mut out = Vec::with_capacity(a.len());
-    let mut borrow = 0i64;
-    for i in 0..a.len() {
-        let mut d = i64::from(a.get(i).copied().unwrap_or(0))
-            - i64::from(b.get(i).copied().unwrap_or(0))
-            - borrow;
-        borrow = i64::from(d < 0);
-        if d < 0 {
-            d += 1 << 32;
-        }
-        out.push(d as u32);
+    if !less(&out, p) {
+        sub_in_place(&mut out, p);
     }
-    trim(out)
+    out
 }
 
-fn mul(a: &Big, b: &Big) -> Big {
-    let mut out = vec![0u32; a.len() + b.len() + 1];
+/// (a * b) mod p, for a, b < p: the product, then binary long division, all in fixed arrays.
+fn mul_mod(a: &Fe, b: &Fe, p: &Fe) -> Fe {
+    let mut t = [0u32; 2 * LIMBS];
     for (i, &x) in a.iter().enumerate() {
         let mut carry = 0u64;
         for (j, &y) in b.iter().enumerate() {
-            if let Some(slot) = out.get_mut(i + j) {
-                let t = u64::from(*slot) + u64::from(x) * u64::from(y) + carry;
-                *slot = t as u32;
-                carry = t >> 32;
+            if let Some(slot) = t.get_mut(i + j) {
+                let v = u64::from(*slot) + u64::from(x) * u64::from(y) + carry;
+                *slot = v as u32;
+                carry = v >> 32;
             }
         }
-        if let Some(slot) = out.get_mut(i + b.len()) {
+        if let Some(slot) = t.get_mut(i + LIMBS) {
             *slot = carry as u32;
         }
     }
-    trim(out)
-}
-
-/// a mod m, by binary long division.
-fn rem(a: &Big, m: &Big) -> Big {
-    let mut r: Big = Vec::new();
-    for i in (0..a.len() * 32).rev() {
-        let bit = a.get(i / 32).map_or(0, |l| (l >> (i % 32)) & 1);
-        r = add(&r, &r);
-        if bit == 1 {
-            r = add(&r, &vec![1]);
+    let mut r = [0u32; LIMBS];
+    for i in (0..t.len() * 32).rev() {
+        let bit = t.get(i / 32).map_or(0, |l| (l >> (i % 32)) & 1);
+        // r = 2r + bit; r < p < 2^384 leaves the top limb room for the shifted-out bit.
+        let mut carry = bit;
+        for limb in r.iter_mut() {
+            let next = *limb >> 31;
+            *limb = (*limb << 1) | carry;
+            carry = next;
         }
-        if cmp(&r, m) != std::cmp::Ordering::Less {
-            r = sub(&r, m);
+        if !less(&r, p) {
+            sub_in_place(&mut r, p);
         }
     }
     r
 }
 
 /// The prime and `b` of y² = x³ − 3x + b for the NIST curves used by ES256 and ES384.
-fn curve(name: &str) -> Option<(Big, Big)> {
+fn curve(name: &str) -> Option<(Fe, Fe)> {
     match name {
         "P-256" => Some((
             from_hex("ffffffff00000001000000000000000000000000ffffffffffffffffffffffff"),
@@ -132,16 +119,28 @@ pub fn on_curve(name: &str, x: &[u8], y: &[u8]) -> bool {
     let Some((p, b)) = curve(name) else {
         return false;
     };
-    let (x, y) = (from_be(x), from_be(y));
-    if cmp(&x, &p) != std::cmp::Ordering::Less || cmp(&y, &p) != std::cmp::Ordering::Less {
+    let (Some(x), Some(y)) = (from_be(x), from_be(y)) else {
+        return false;
+    };
+    if !less(&x, &p) || !less(&y, &p) {
         return false;
     }
-    let lhs = rem(&mul(&y, &y), &p);
-    let x3 = rem(&mul(&rem(&mul(&x, &x), &p), &x), &p);
-    let three_x = rem(&mul(&x, &vec![3]), &p);
-    // x³ − 3x + b, kept non-negative by adding p before subtracting.
-    let rhs = rem(&sub(&add(&add(&x3, &p), &b), &three_x), &p);
-    cmp(&lhs, &rhs) == std::cmp::Ordering::Equal
+    let lhs = mul_mod(&y, &y, &p);
+    let x3 = mul_mod(&mul_mod(&x, &x, &p), &x, &p);
+    let three_x = add_mod(&add_mod(&x, &x, &p), &x, &p);
+    // x³ − 3x + b: add p − 3x (p − 0 is p itself, which add_mod reduces).
+    let mut neg = p;
+    sub_in_place(&mut neg, &three_x);
+    let rhs = add_mod(&add_mod(&x3, &neg_reduced(neg, &p), &p), &b, &p);
+    lhs == rhs
+}
+
+/// `v` reduced below p (only `p` itself needs it).
+fn neg_reduced(mut v: Fe, p: &Fe) -> Fe {
+    if !less(&v, p) {
+        sub_in_place(&mut v, p);
+    }
+    v
 }
 
 #[cfg(test)]

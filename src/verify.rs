@@ -180,6 +180,14 @@ pub fn detached<'k>(
     signature: &[u8],
     message: &[u8],
 ) -> Result<Detached<'k>> {
+    if keys.keys.is_empty() {
+        // The one key given was refused: report why.
+        let reason = keys
+            .rejected
+            .first()
+            .map_or(ErrorKind::NoMatchingKey, |r| r.reason);
+        return Err(reason.into());
+    }
     let kid = keys.keys.first().and_then(|k| k.kid.as_deref());
     match keys.select(alg, kid)? {
         Selected::Hmac(secret) => Ok(Detached::Done(hmac_matches(

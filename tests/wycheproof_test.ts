@@ -92,3 +92,31 @@ for (const [file, alg] of files) {
     assert.deepEqual(wrong, []);
   });
 }
+
+Deno.test("every Wycheproof P-256 key verifies; the same key moved off the curve is refused", async () => {
+  const doc = JSON.parse(
+    Deno.readTextFileSync(sharedPath("vectors/wycheproof/ecdsa_secp256r1_sha256_p1363_test.json")),
+  );
+  let keys = 0;
+  for (const g of doc.testGroups as Group[]) {
+    const jwk = groupJwk("ecdsa", g);
+    const valid = g.tests.find((t) => t.result === "valid");
+    if (!valid) continue;
+    keys++;
+    const sig = hex(valid.sig!);
+    const msg = hex(valid.msg);
+    assert.equal(await verifyDetached(JSON.stringify(jwk), "ES256", sig, msg), true);
+    const y = Uint8Array.from(
+      atob(jwk.y.replace(/-/g, "+").replace(/_/g, "/")),
+      (c) => c.charCodeAt(0),
+    );
+    y[31] ^= 1;
+    const offCurve = JSON.stringify({ ...jwk, y: b64url(y) });
+    await assert.rejects(
+      () => verifyDetached(offCurve, "ES256", sig, msg),
+      (e: { code: string }) => e.code === "invalid_key",
+    );
+  }
+  console.log(`P-256 keys checked on and off the curve: ${keys}`);
+  assert.ok(keys > 50);
+});
