@@ -46,6 +46,8 @@ export interface MonitorReport {
   /** Alerts already raised within the window (not sent again). */
   suppressed: number;
   recorded: number;
+  /** Expired rows removed from private.auth_throttle (Postgres store). */
+  pruned: number;
   sms: "sent" | "not_configured" | "failed" | "none" | "dry_run";
 }
 
@@ -187,8 +189,18 @@ export async function runMonitor(dryRun: boolean): Promise<MonitorReport> {
     alerts: fresh,
     suppressed: candidates.length - fresh.length,
     recorded: 0,
+    pruned: 0,
     sms: "none",
   };
+  if (!dryRun) {
+    // Throttle rows whose newest failure has left the window hold nothing any more.
+    report.pruned = await withServiceRole("security-monitor", async (tx) =>
+      (await tx.query(
+        `delete from private.auth_throttle
+         where updated_at < now() - make_interval(secs => $1) returning key`,
+        [window],
+      )).length);
+  }
   if (fresh.length === 0) return report;
   if (dryRun) {
     report.sms = "dry_run";
