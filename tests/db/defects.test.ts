@@ -179,6 +179,14 @@ dbTest("retention cleanup runs and deletes exactly what has expired", async () =
       insert into private.audit_log
         (occurred_at, table_name, operation, row_key, changed_columns, changes)
       values (now() - interval '400 days', 'public.contacts', 'UPDATE', '{}', '{}', '{}')`;
+    await sql`
+      insert into private.auth_events
+        (event_id, occurred_at, request_id, function_name, outcome, reason, check_name, ip)
+      values
+        (gen_random_uuid(), now() - interval '366 days', 'r1', 'f', 'failed_auth', 'expired',
+         'authenticate', 'unknown'),
+        (gen_random_uuid(), now() - interval '364 days', 'r2', 'f', 'granted', 'ok',
+         'authenticate', 'unknown')`;
     const [before] = await sql`select count(*)::int as n from private.audit_log`;
 
     const result = await asRole(
@@ -190,6 +198,7 @@ dbTest("retention cleanup runs and deletes exactly what has expired", async () =
     // Deleting the old schedule adds one audit row (the trigger), so audit_log nets to zero.
     assert.deepEqual(result.map((r) => [r.target, r.deleted]), [
       ["private.audit_log", 1],
+      ["private.auth_events", 1],
       ["public.messages", 1],
       ["public.store_schedules", 1],
     ]);
