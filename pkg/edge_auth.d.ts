@@ -109,8 +109,9 @@ export interface InitOutput {
     readonly webhookverifier_new: (a: any) => [number, number, number];
     readonly webhookverifier_toleranceSeconds: (a: number) => number;
     readonly webhookverifier_verify: (a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number) => [number, number, number];
-    readonly wasm_bindgen__convert__closures_____invoke__h697259bcbfacc258: (a: number, b: number, c: any, d: any) => void;
-    readonly wasm_bindgen__convert__closures_____invoke__ha11761071df2d9af: (a: number, b: number, c: any) => [number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__h00582cd941d3ce22: (a: number, b: number, c: any) => [number, number, number];
+    readonly wasm_bindgen__convert__closures_____invoke__hef66df279a372d16: (a: number, b: number, c: any) => any;
+    readonly wasm_bindgen__convert__closures_____invoke__hf0955e4ba0d92d9b: (a: number, b: number, c: any) => any;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __wbindgen_realloc: (a: number, b: number, c: number, d: number) => number;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;

@@ -9,18 +9,35 @@ pub enum Alphabet {
     StandardPadded,
 }
 
-fn sextet(alphabet: Alphabet, c: u8) -> Option<u8> {
-    match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'-' if alphabet == Alphabet::UrlNoPad => Some(62),
-        b'_' if alphabet == Alphabet::UrlNoPad => Some(63),
-        b'+' if alphabet == Alphabet::StandardPadded => Some(62),
-        b'/' if alphabet == Alphabet::StandardPadded => Some(63),
-        _ => None,
+/// 0..=63 for the alphabet's characters, 0xFF for everything else.
+const fn table(alphabet: Alphabet) -> [u8; 256] {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0u8;
+    while i < 26 {
+        t[(b'A' + i) as usize] = i;
+        t[(b'a' + i) as usize] = i + 26;
+        i += 1;
     }
+    let mut d = 0u8;
+    while d < 10 {
+        t[(b'0' + d) as usize] = d + 52;
+        d += 1;
+    }
+    match alphabet {
+        Alphabet::UrlNoPad => {
+            t[b'-' as usize] = 62;
+            t[b'_' as usize] = 63;
+        }
+        Alphabet::StandardPadded => {
+            t[b'+' as usize] = 62;
+            t[b'/' as usize] = 63;
+        }
+    }
+    t
 }
+
+const URL_TABLE: [u8; 256] = table(Alphabet::UrlNoPad);
+const STD_TABLE: [u8; 256] = table(Alphabet::StandardPadded);
 
 /// Decodes `input`, or `None` when it is not the one canonical encoding of some bytes.
 pub fn decode(alphabet: Alphabet, input: &[u8]) -> Option<Vec<u8>> {
@@ -34,7 +51,7 @@ pub fn decode(alphabet: Alphabet, input: &[u8]) -> Option<Vec<u8>> {
             if pad > 2 {
                 return None;
             }
-            &input[..input.len() - pad]
+            input.get(..input.len() - pad)?
         }
     };
     // A remainder of one character cannot encode a whole byte.
@@ -45,21 +62,51 @@ pub fn decode(alphabet: Alphabet, input: &[u8]) -> Option<Vec<u8>> {
     {
         return None;
     }
+    let t = if alphabet == Alphabet::UrlNoPad {
+        &URL_TABLE
+    } else {
+        &STD_TABLE
+    };
     let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
-    let mut acc: u32 = 0;
-    let mut bits: u32 = 0;
-    for &c in body {
-        acc = (acc << 6) | u32::from(sextet(alphabet, c)?);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
+    let mut chunks = body.chunks_exact(4);
+    for c in chunks.by_ref() {
+        let (a, b, cc, d) = (
+            t[c[0] as usize],
+            t[c[1] as usize],
+            t[c[2] as usize],
+            t[c[3] as usize],
+        );
+        if (a | b | cc | d) & 0xC0 != 0 {
+            return None;
         }
+        let n = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(cc) << 6) | u32::from(d);
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8]);
     }
-    // Leftover bits must be zero, or two encodings would decode to the same bytes.
-    if acc != 0 {
-        return None;
+    let rest = chunks.remainder();
+    let mut acc: u32 = 0;
+    for &c in rest {
+        let v = t[c as usize];
+        if v & 0xC0 != 0 {
+            return None;
+        }
+        acc = (acc << 6) | u32::from(v);
+    }
+    match rest.len() {
+        0 => {}
+        2 => {
+            // 12 bits carry 8: the low 4 must be zero, or two encodings decode alike.
+            if acc & 0xF != 0 {
+                return None;
+            }
+            out.push((acc >> 4) as u8);
+        }
+        3 => {
+            if acc & 0x3 != 0 {
+                return None;
+            }
+            out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]);
+        }
+        _ => return None,
     }
     Some(out)
 }

@@ -7,7 +7,7 @@ use crate::context::{self, Context, ContextRules, Kind};
 use crate::error::{AuthError, ErrorKind, Result};
 use crate::http;
 use crate::keys::{KeySet, KeySource};
-use crate::token_cache::TokenCache;
+use crate::token_cache::{Key, TokenCache};
 use crate::verify::{self, Pending, Policy, Step, Verified};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -182,19 +182,19 @@ impl Authenticator {
         live
     }
 
-    /// Serves a repeated token from the cache: its time claims are checked again against
-    /// `now`; an entry that no longer passes is dropped and the failure returned.
+    /// Serves a repeated token from the cache (by its cache key): its time claims are checked
+    /// again against `now`; an entry that no longer passes is dropped and the failure returned.
     pub fn cached(
         &self,
         cache: &mut TokenCache,
-        token: &str,
+        key: &Key,
         now: i64,
     ) -> Option<Result<Rc<Verified>>> {
-        let v = cache.get(token)?;
+        let v = cache.get(key)?;
         match crate::claims::check_time(&v.payload, now, self.policy.leeway_seconds) {
             Ok(_) => Some(Ok(v)),
             Err(e) => {
-                cache.forget(token);
+                cache.forget(key);
                 Some(Err(e))
             }
         }

@@ -18,7 +18,9 @@ pub fn bearer_token(header: Option<&str>) -> Result<&str> {
     }
     let token = rest.trim_start_matches([' ', '\t']);
     // token68 characters only: a comma or space means two credentials (e.g. merged headers).
-    let token68 = |c: u8| c.is_ascii_alphanumeric() || b"-._~+/=".contains(&c);
+    let token68 = |c: u8| {
+        c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+    };
     if token.is_empty() || !token.bytes().all(token68) {
         return Err(ErrorKind::InvalidRequest.into());
     }

@@ -27,7 +27,7 @@ impl Default for Limits {
 /// keyed PRF built for hash tables fed by attackers; without the keys no one can aim a token at
 /// another's entry, and an accidental match of both halves is beyond any realistic odds. It costs
 /// a fraction of an HMAC-SHA256 over a kilobyte token, on a path that runs on every request.
-type Key = (u64, u64);
+pub type Key = (u64, u64);
 
 struct Entry {
     verified: Rc<Verified>,
@@ -67,8 +67,13 @@ impl TokenCache {
         }
     }
 
+    /// False when configured with no room: then nothing is hashed or stored.
+    pub fn enabled(&self) -> bool {
+        self.limits.max_entries > 0
+    }
+
     #[allow(deprecated)] // core's SipHasher is SipHash-2-4, deprecated only as a std default.
-    fn key(&self, token: &str) -> Key {
+    pub fn key(&self, token: &str) -> Key {
         let [a, b, c, d] = self.hash_key;
         let mut h1 = std::hash::SipHasher::new_with_keys(a, b);
         let mut h2 = std::hash::SipHasher::new_with_keys(c, d);
@@ -77,10 +82,9 @@ impl TokenCache {
         (h1.finish(), h2.finish())
     }
 
-    /// The verified token, if cached. The caller still checks its time claims.
-    pub fn get(&mut self, token: &str) -> Option<Rc<Verified>> {
-        let key = self.key(token);
-        match self.map.get(&key) {
+    /// The verified token under `key`, if cached. The caller still checks its time claims.
+    pub fn get(&mut self, key: &Key) -> Option<Rc<Verified>> {
+        match self.map.get(key) {
             Some(e) => {
                 self.hits += 1;
                 Some(e.verified.clone())
@@ -92,17 +96,16 @@ impl TokenCache {
         }
     }
 
-    pub fn forget(&mut self, token: &str) {
-        let key = self.key(token);
-        self.remove(&key);
+    pub fn forget(&mut self, key: &Key) {
+        self.remove(key);
     }
 
-    pub fn insert(&mut self, token: &str, verified: Rc<Verified>) {
-        let bytes = token.len() + verified.payload_text.len() * 2 + 128;
-        if self.limits.max_entries == 0 || bytes > self.limits.max_bytes {
+    /// Stores a verified token of `token_len` bytes under `key`, evicting the oldest first.
+    pub fn insert(&mut self, key: Key, token_len: usize, verified: Rc<Verified>) {
+        let bytes = token_len + verified.payload_text.len() * 2 + 128;
+        if !self.enabled() || bytes > self.limits.max_bytes {
             return;
         }
-        let key = self.key(token);
         self.remove(&key);
         while self.map.len() >= self.limits.max_entries
             || self.bytes + bytes > self.limits.max_bytes

@@ -14,7 +14,6 @@ use js_sys::{Object, Promise, Reflect};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 const DEFAULT_REALM: &str = "supabase";
 
@@ -68,8 +67,13 @@ fn run(
     done: Done,
 ) -> Promise {
     let realm = inner.realm.clone();
-    if let Some(cache) = &cache {
-        let hit = inner.cached(&mut cache.borrow_mut(), token, now);
+    // The token is hashed once, and only when the cache is on.
+    let cache = cache.filter(|c| c.borrow().enabled()).map(|c| {
+        let key = c.borrow().key(token);
+        (c, key)
+    });
+    if let Some((cache, key)) = &cache {
+        let hit = inner.cached(&mut cache.borrow_mut(), key, now);
         match hit {
             Some(Ok(v)) => return settle(done(&inner, &v), &realm, token),
             Some(Err(e)) => return Promise::reject(&reject(&e, &realm, token)),
@@ -78,8 +82,8 @@ fn run(
     }
     let remember = move |v: Verified, token: &str| -> Rc<Verified> {
         let v = Rc::new(v);
-        if let Some(cache) = &cache {
-            cache.borrow_mut().insert(token, v.clone());
+        if let Some((cache, key)) = &cache {
+            cache.borrow_mut().insert(*key, token.len(), v.clone());
         }
         v
     };
@@ -91,15 +95,13 @@ fn run(
         }
         Ok(Step::NeedsSignature(pending)) => {
             let token = token.to_owned();
-            future_to_promise(async move {
-                let valid = webcrypto::verify(
-                    pending.key(),
-                    pending.alg(),
-                    pending.signature(),
-                    pending.signing_input(),
-                )
-                .await
-                .map_err(|e| reject(&e, &realm, &token))?;
+            let (alg, key) = (pending.alg(), pending.key().clone());
+            let (signature, input) = (
+                pending.signature().to_vec(),
+                pending.signing_input().to_vec(),
+            );
+            webcrypto::verify_then(&key, alg, signature, input, move |valid| {
+                let valid = valid.map_err(|e| reject(&e, &realm, &token))?;
                 let v = inner
                     .finish(*pending, valid)
                     .map_err(|e| reject(&e, &realm, &token))?;
@@ -286,10 +288,8 @@ pub fn verify_detached(jwk: &str, alg: &str, signature: Vec<u8>, message: Vec<u8
         Ok(Detached::Done(ok)) => return Promise::resolve(&JsValue::from_bool(ok)),
         Ok(Detached::NeedsHost(jwk)) => jwk.clone(),
     };
-    future_to_promise(async move {
-        webcrypto::verify(&key, alg, &signature, &message)
-            .await
-            .map(JsValue::from_bool)
+    webcrypto::verify_then(&key, alg, signature, message, |r| {
+        r.map(JsValue::from_bool)
             .map_err(|e| error_to_js(&e, DEFAULT_REALM))
     })
 }
