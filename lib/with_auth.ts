@@ -29,6 +29,8 @@ export interface WithAuthOptions extends AuthOptions, Requirements {
   methods?: Record<string, Requirements>;
   /** CORS settings; `false` disables CORS headers. */
   cors?: CorsOptions | false;
+  /** Adds `Server-Timing: auth;dur=<ms>` (authentication and requirements) to responses. */
+  serverTiming?: boolean;
 }
 
 export type AuthedHandler = (req: Request, ctx: AuthContext) => Response | Promise<Response>;
@@ -87,12 +89,25 @@ export function withAuth(
       });
       return withHeaders(res, cors);
     }
+    const started = performance.now();
+    const timing = () => {
+      if (options.serverTiming) {
+        cors.set("Server-Timing", `auth;dur=${(performance.now() - started).toFixed(2)}`);
+      }
+    };
+    let ctx: AuthContext;
     try {
-      const ctx = await validateRequest(req, options);
+      ctx = await validateRequest(req, options);
       enforce(ctx, options, options.realm);
       const methodRules = options.methods &&
         Object.entries(options.methods).find(([m]) => m.toUpperCase() === req.method)?.[1];
       enforce(ctx, methodRules, options.realm);
+    } catch (e) {
+      timing();
+      return withHeaders(errorResponse(e), cors);
+    }
+    timing();
+    try {
       return withHeaders(await handler(req, ctx), cors);
     } catch (e) {
       return withHeaders(errorResponse(e), cors);

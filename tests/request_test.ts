@@ -224,6 +224,14 @@ Deno.test("withAuth: preflight, 405, per-method requirements, handler errors sta
   const boom = await handler(req({ Authorization: manager1, "x-boom": "1" }));
   assert.equal(boom.status, 500);
   assert.ok(!(await boom.text()).includes("secret detail"));
+  assert.equal(boom.headers.get("server-timing"), null);
+
+  const timed = withAuth({ ...options, serverTiming: true }, () => new Response("ok"));
+  for (const h of [{ Authorization: manager1 }, {}] as Record<string, string>[]) {
+    const res = await timed(req(h));
+    await res.body?.cancel();
+    assert.match(res.headers.get("server-timing")!, /^auth;dur=\d+\.\d{2}$/);
+  }
 });
 
 Deno.test("configuration errors fail closed with a 500, never a pass", async () => {
