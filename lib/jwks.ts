@@ -2,6 +2,8 @@
 // once on an unknown kid (then a cooldown), single-flight, bounded in time and size, and served
 // from the last good copy through an outage. The WASM core holds the keys; this file does I/O.
 
+import { readCapped } from "./body.ts";
+
 /** How the remote JWKS is fetched and cached. Every field has a documented default. */
 export interface RemoteJwksOptions {
   /** The JWKS URL: https, or http on loopback only. Default:
@@ -247,33 +249,10 @@ export class RemoteJwks {
   }
 
   async #readCapped(res: Response): Promise<string> {
-    const declared = Number(res.headers.get("content-length") ?? "0");
-    if (declared > this.#o.maxBytes) {
-      await res.body?.cancel();
-      throw new Failure("too_large");
-    }
-    const reader = res.body?.getReader();
-    if (!reader) return "";
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > this.#o.maxBytes) {
-        await reader.cancel();
-        throw new Failure("too_large");
-      }
-      chunks.push(value);
-    }
-    const all = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) {
-      all.set(c, at);
-      at += c.byteLength;
-    }
+    const bytes = await readCapped(res.body, res.headers.get("content-length"), this.#o.maxBytes);
+    if (bytes === null) throw new Failure("too_large");
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(all);
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
       throw new Failure("invalid");
     }

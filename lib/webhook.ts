@@ -5,6 +5,7 @@ import "./wasm.ts"; // instantiates the WASM module before WebhookVerifier is fi
 import { WebhookVerifier as WasmWebhookVerifier } from "../pkg/edge_auth.js";
 import { env } from "./config.ts";
 import { type AuthError, authError, errorResponse, toAuthError } from "./errors.ts";
+import { readCapped } from "./body.ts";
 import type { AuditOptions } from "./audit.ts";
 import { guardWebhook } from "./guard.ts";
 
@@ -160,32 +161,10 @@ function prepare(config: WebhookConfig): Prepared {
 }
 
 /** Reads the whole body, refusing (and cancelling the stream) past `max` bytes. */
-async function readCapped(req: Request, max: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = req.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > max) {
-    throw authError("webhook_too_large");
-  }
+async function readBody(req: Request, max: number): Promise<Uint8Array<ArrayBuffer>> {
   if (req.bodyUsed) throw authError("webhook_config");
-  if (req.body === null) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      throw authError("webhook_too_large");
-    }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
-  }
+  const body = await readCapped(req.body, req.headers.get("content-length"), max);
+  if (body === null) throw authError("webhook_too_large");
   return body;
 }
 
@@ -232,7 +211,7 @@ export function verifyWebhook(req: Request, config: WebhookConfig): Promise<Veri
 
 async function verify(req: Request, config: WebhookConfig): Promise<VerifiedWebhook> {
   const p = prepare(config);
-  const body = await readCapped(req, p.maxBody);
+  const body = await readBody(req, p.maxBody);
   const headers: string[] = [];
   req.headers.forEach((value, name) => headers.push(name, value));
   const query = rawQuery(req.url);
