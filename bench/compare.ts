@@ -3,7 +3,7 @@
 // jose. `--smoke` only checks that every contender accepts its token (CI runs that).
 //   deno task bench            full run (prints the table for BENCHMARKS.md)
 //   deno task bench --smoke    correctness only
-import { createLocalJWKSet, importJWK, type JWK, jwtVerify } from "jose";
+import { createLocalJWKSet, createRemoteJWKSet, importJWK, type JWK, jwtVerify } from "jose";
 import { createClient } from "@supabase/supabase-js";
 import { verifyAuth } from "@supabase/server/core";
 import { validateRequest } from "../mod.ts";
@@ -25,6 +25,18 @@ function request(token: string): Request {
   return new Request("https://x.supabase.co/functions/v1/f", {
     headers: { Authorization: `Bearer ${token}`, "x-forwarded-for": "203.0.113.7" },
   });
+}
+
+const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+
+/** A loopback JWKS endpoint with Supabase's caching headers; closed when the run ends. */
+function serveJwks(jwks: unknown): string {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => Response.json(jwks, { headers: { "cache-control": "public, max-age=600" } }),
+  );
+  servers.push(server);
+  return `http://127.0.0.1:${server.addr.port}/auth/v1/.well-known/jwks.json`;
 }
 
 async function contenders(m: Minted): Promise<Contender[]> {
@@ -71,9 +83,30 @@ async function contenders(m: Minted): Promise<Contender[]> {
   } else {
     const key = await importJWK(m.jwk as JWK, m.alg);
     const set = createLocalJWKSet(jwks!);
+    // The same key set served over loopback HTTP, as Supabase publishes it: jose's remote set
+    // next to ours (remote JWKS + verified-token cache, the default configuration).
+    const url = serveJwks(jwks!);
+    const remote = createRemoteJWKSet(new URL(url));
+    const oursRemote = {
+      issuer: ISSUER,
+      jwtSecret: null,
+      jwks: null,
+      jwksUrl: url,
+      audit: false as const,
+    };
     out.push(
       { name: "jose jwtVerify", alg: m.alg, op: () => jwtVerify(m.token, key, verifyOpts) },
       { name: "jose createLocalJWKSet", alg: m.alg, op: () => jwtVerify(m.token, set, verifyOpts) },
+      {
+        name: "jose createRemoteJWKSet",
+        alg: m.alg,
+        op: () => jwtVerify(m.token, remote, verifyOpts),
+      },
+      {
+        name: "ours remote JWKS, cached",
+        alg: m.alg,
+        op: () => validateRequest(req, oursRemote),
+      },
       {
         name: "@supabase/server verifyAuth",
         alg: m.alg,
@@ -218,4 +251,8 @@ async function coldStart() {
   console.log(`| jose | ${jose.toFixed(1)} | 1.00x |`);
 }
 
-await main();
+try {
+  await main();
+} finally {
+  await Promise.all(servers.map((s) => s.shutdown()));
+}
