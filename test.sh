@@ -42,7 +42,9 @@ eval "$(scripts/redis.sh start)"
 trap 'scripts/pg.sh stop >/dev/null 2>&1 || true; scripts/redis.sh stop >/dev/null 2>&1 || true' EXIT
 
 step "Deno tests"
-"$DENO" test --allow-all tests/
+# The default audit trail prints one JSON line per decision; the tests that check the trail
+# configure their own sinks, so the rest stay quiet.
+AUDIT_SINKS=off "$DENO" test --allow-all tests/
 
 step "Benchmarks, smoke mode (correctness only, no timing)"
 BENCH_SMOKE=1 cargo bench --locked --bench core

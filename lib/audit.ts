@@ -5,6 +5,7 @@
 // reported (stats, a stderr line, and an `audit_loss` event once the sink accepts writes
 // again): an event is stored, pending, or counted as lost, never silently dropped.
 import type postgres from "postgres";
+import { env } from "./config.ts";
 
 export type AuditOutcome =
   | "granted"
@@ -439,7 +440,11 @@ let defaultAuditor: Auditor | undefined;
 /** The auditor for these options: `false` none, `undefined` the shared stdout one. */
 export function auditorFor(options: AuditOptions | false | undefined): Auditor | null {
   if (options === false) return null;
-  if (options === undefined) return (defaultAuditor ??= new Auditor());
+  if (options === undefined) {
+    // The default (stdout) trail can be switched off for a whole deployment: AUDIT_SINKS=off.
+    if (env("AUDIT_SINKS") === "off") return null;
+    return (defaultAuditor ??= new Auditor());
+  }
   let a = auditors.get(options);
   if (!a) {
     a = new Auditor(options);

@@ -22,7 +22,8 @@ export async function loadOrCreateDevKeys(): Promise<DevKeys> {
     const pub = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
     const keys: DevKeys = { privateJwk, publicJwks: { keys: [pub] } };
     await Deno.mkdir(".dev", { recursive: true });
-    await Deno.writeTextFile(KEY_FILE, JSON.stringify(keys, null, 2));
+    // A private key, even a development one: readable by its owner only.
+    await Deno.writeTextFile(KEY_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
     return keys;
   }
 }

@@ -20,7 +20,10 @@ const DEMO_ANON =
 const DEMO_SERVICE =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6InNlcnZpY2Vfcm9sZSIsImV4cCI6MTk4MzgxMjk5Nn0.EGIM96RAZx35lJzdJsyH-qQwv8Hdp7fsn3W0YpN81IU";
 
+// Importing a function makes it serve; register it with a stub router instead of a port.
+globalThis.__edgeAuthDevRouter = { register: () => {} };
 const { handler } = await import("../../functions/schedules/index.ts");
+globalThis.__edgeAuthDevRouter = undefined;
 
 /** The function reads its keys from the env on first use, as on Supabase; the env is shared
  * by every test file of the run, so it is set only around this test and restored after. */
