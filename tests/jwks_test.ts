@@ -16,7 +16,7 @@ class JwksServer {
   #hanging = new Set<() => void>();
 
   constructor() {
-    this.#server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+    this.#server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (_req) => {
       this.requests++;
       switch (this.mode) {
         case "500":
