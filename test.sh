@@ -22,7 +22,8 @@ rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown -- -D warnings
-cargo test --locked
+LOGS="$(mktemp -d)"
+cargo test --locked 2>&1 | tee "$LOGS/cargo.log"
 
 step "build pkg/ (wasm32 + wasm-bindgen + wasm-opt)"
 cp pkg/edge_auth_bg.wasm "${TMPDIR:-/tmp}/edge_auth_committed.wasm"
@@ -44,8 +45,13 @@ trap 'scripts/pg.sh stop >/dev/null 2>&1 || true; scripts/redis.sh stop >/dev/nu
 step "Deno tests"
 # The default audit trail prints one JSON line per decision; the tests that check the trail
 # configure their own sinks, so the rest stay quiet.
-AUDIT_SINKS=off "$DENO" test --allow-all tests/
+AUDIT_SINKS=off "$DENO" test --allow-all tests/ 2>&1 | tee "$LOGS/deno.log"
 
 step "Benchmarks, smoke mode (correctness only, no timing)"
 BENCH_SMOKE=1 cargo bench --locked --bench core
 "$DENO" task bench:smoke
+
+# One closing line over both runners (pipefail made any failure above fatal already).
+rust_passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$LOGS/cargo.log" | awk '{s += $4} END {print s + 0}')
+deno_passed=$(grep -Eo '^ok \| [0-9]+ passed' "$LOGS/deno.log" | awk '{s += $3} END {print s + 0}')
+printf '\ntests: %d passed, 0 failed\n' "$((rust_passed + deno_passed))"
