@@ -84,7 +84,7 @@ impl Parser<'_> {
             self.i += 1;
         }
     }
-    fn expect(&mut self, lit: &[u8]) -> Result<(), JsonError> {
+    fn literal(&mut self, lit: &[u8]) -> Result<(), JsonError> {
         let end = self.i.checked_add(lit.len()).ok_or(JsonError::Syntax)?;
         if self.s.get(self.i..end) == Some(lit) {
             self.i = end;
@@ -99,9 +99,9 @@ impl Parser<'_> {
             b'{' => self.object(depth + 1),
             b'[' => self.array(depth + 1),
             b'"' => Ok(Value::String(self.string()?)),
-            b't' => self.expect(b"true").map(|_| Value::Bool(true)),
-            b'f' => self.expect(b"false").map(|_| Value::Bool(false)),
-            b'n' => self.expect(b"null").map(|_| Value::Null),
+            b't' => self.literal(b"true").map(|_| Value::Bool(true)),
+            b'f' => self.literal(b"false").map(|_| Value::Bool(false)),
+            b'n' => self.literal(b"null").map(|_| Value::Null),
             b'-' | b'0'..=b'9' => self.number(),
             _ => Err(JsonError::Syntax),
         }
@@ -244,7 +244,7 @@ impl Parser<'_> {
                 let hi = self.hex4()?;
                 let cp = if (0xD800..0xDC00).contains(&hi) {
                     // A high surrogate must be followed by an escaped low surrogate.
-                    self.expect(b"\\u")?;
+                    self.literal(b"\\u")?;
                     let lo = self.hex4()?;
                     if !(0xDC00..0xE000).contains(&lo) {
                         return Err(JsonError::Syntax);
