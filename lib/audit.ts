@@ -53,21 +53,9 @@ export interface AuditEvent {
 }
 
 /** What the request path records; `emit` fills in the id and time later. */
-export interface RawAuditEvent {
-  at: number;
-  request_id: string;
-  function: string;
-  outcome: AuditOutcome;
-  reason: string;
-  check: AuditCheck;
-  status: number | null;
-  user_id: string | null;
-  role: string | null;
-  ip: string;
-  user_agent: string | null;
-  subject_hash?: string | null;
-  count?: number | null;
-}
+export type RawAuditEvent =
+  & Omit<AuditEvent, "event_id" | "time" | "subject_hash" | "count">
+  & { at: number; subject_hash?: string | null; count?: number | null };
 
 /** Where events go. `write` gets batches in order; a rejection means none of them was stored
  * (sinks must make a retried batch idempotent, e.g. on `event_id`). */

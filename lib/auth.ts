@@ -9,7 +9,7 @@ import {
 } from "./config.ts";
 import { AuthError, authError, toAuthError } from "./errors.ts";
 import type { AuditCheck } from "./audit.ts";
-import { guardAuthentication, guardCheck } from "./guard.ts";
+import { guardAuthentication, guardCheck, trustedHeaderPairs } from "./guard.ts";
 import { type JwksStats, type KeySnapshot, RemoteJwks } from "./jwks.ts";
 import { WasmAuth, wasmRequireAal, wasmRequirePermissions, wasmRequireRole } from "./wasm.ts";
 
@@ -66,15 +66,6 @@ function clock(options: AuthOptions): number {
   return options.now ? options.now() : Date.now() / 1000;
 }
 
-function ipHeaderPairs(req: Request, names: string[]): string[] {
-  const out: string[] = [];
-  for (const name of names) {
-    const value = req.headers.get(name);
-    if (value !== null) out.push(name, value);
-  }
-  return out;
-}
-
 /**
  * Authenticates a request: verifies its Bearer token and returns the security context.
  * Throws `AuthError` (401 / 400 / 403 / 503) on any failure; claims are never exposed before
@@ -93,7 +84,7 @@ async function authenticate(req: Request, options: AuthOptions): Promise<AuthCon
   const call = () =>
     v.wasm.authenticate(
       req.headers.get("authorization") ?? undefined,
-      ipHeaderPairs(req, v.ipHeaders),
+      trustedHeaderPairs(req, v.ipHeaders),
       clock(options),
     );
   const [contextText, claimsText] = await withKeys(v, call);

@@ -48,14 +48,20 @@ interface Meta {
 /** Contexts made by an audited validateRequest, so the require-checks can report on them. */
 const metas = new WeakMap<AuthContext, Meta>();
 
+/** The trusted client-address headers present on `req`, as a flat name, value list. */
+export function trustedHeaderPairs(req: Request, names: string[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    const value = req.headers.get(name);
+    if (value !== null) out.push(name, value);
+  }
+  return out;
+}
+
 /** The client address under the trusted-proxy rules (the WASM core's `client_ip`). */
 export function clientIpOf(req: Request, options: GuardOptions): string {
   const trusted = options.trustedIpHeaders ?? DEFAULT_IP_HEADERS;
-  const pairs: string[] = [];
-  for (const name of trusted) {
-    const value = req.headers.get(name);
-    if (value !== null) pairs.push(name, value);
-  }
+  const pairs = trustedHeaderPairs(req, trusted);
   if (pairs.length === 0) return "unknown";
   return wasmClientIp(pairs, trusted, options.forwardedHops ?? 0);
 }
