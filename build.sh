@@ -17,7 +17,10 @@ rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
   || rustup target add wasm32-unknown-unknown
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
   echo "build: installing wasm-bindgen-cli $WB_VERSION (takes a few minutes once)" >&2
-  cargo install --locked wasm-bindgen-cli --version "$WB_VERSION"
+  # --locked first (reproducible); a registry mirror may lack a pinned transitive version
+  # (seen here: webpki-roots 1.0.11), and then the newest compatible ones are resolved.
+  cargo install --locked wasm-bindgen-cli --version "$WB_VERSION" \
+    || cargo install wasm-bindgen-cli --version "$WB_VERSION"
 fi
 
 cargo build --locked --release --target wasm32-unknown-unknown
