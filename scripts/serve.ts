@@ -51,6 +51,16 @@ for (
 }
 globalThis.__edgeAuthDevRouter = undefined;
 
+// Open the database before listening, so the first request does not wait for the embedded one
+// to load its migrations (the functions query it, and check every caller's profile in it).
+const { getBackend } = await import("../functions/_shared/db.ts");
+const db = await getBackend();
+console.log(
+  db.kind === "pglite"
+    ? "database: embedded PGlite with supabase/migrations and supabase/seed.sql (in memory)"
+    : "database: SUPABASE_DB_URL",
+);
+
 const server = Deno.serve({
   hostname: "127.0.0.1",
   port,

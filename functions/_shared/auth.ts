@@ -1,6 +1,6 @@
 // The auth options every pharmacy function shares: keys and issuer from the Supabase env
-// (read by the facade), the role→permission map, whether writes need MFA (aal2), and the
-// audit trail and failed-auth throttle (docs/audit.md), configured from env.
+// (read by the facade), the role→permission map, the active-account check, whether writes
+// need MFA (aal2), and the audit trail and failed-auth throttle (docs/audit.md), from env.
 import {
   type AuditOptions,
   type AuditSink,
@@ -88,10 +88,20 @@ export function throttleFromEnv(): ThrottleOptions | false {
   };
 }
 
+/** The account check after every verified token: `user_profiles.is_active` through the
+ * database (functions/_shared/db.ts), so a deactivated employee is refused (403
+ * `inactive_account`) while their token is still valid; a database outage is 503, never a
+ * grant. `PROFILE_CHECK=off` turns it off. The db module loads on first use only. */
+export function profileCheckFromEnv(): AuthOptions["loadProfile"] {
+  if ((env("PROFILE_CHECK") ?? "").toLowerCase() === "off") return undefined;
+  return async (userId) => (await import("./db.ts")).loadUserProfile(userId);
+}
+
 export const authOptions: AuthOptions = {
   rolePermissions: ROLE_PERMISSIONS,
   audit: auditFromEnv(),
   throttle: throttleFromEnv(),
+  loadProfile: profileCheckFromEnv(),
 };
 
 /** `REQUIRE_AAL2_FOR_WRITES=true` makes schedule writes require a session that passed MFA. */

@@ -421,6 +421,22 @@ export async function createSchedule(ctx: CallerContext, input: unknown): Promis
   return toSchedule(rows[0]);
 }
 
+/**
+ * The edge's profile check (`loadProfile`): is this verified user's account active? Read as
+ * service_role because it runs after the JWT verified but before any caller transaction, and
+ * it must see the row whatever RLS would show. No row: `null` (the token's claims stand).
+ */
+export async function loadUserProfile(userId: string): Promise<{ is_active: boolean } | null> {
+  if (!UUID_RE.test(userId)) return null;
+  const rows = await withServiceRole("profile", (tx) =>
+    tx.query<{ is_active: boolean }>(
+      "select is_active from public.user_profiles where user_id = $1",
+      [userId],
+    ));
+  if (rows.length === 0) return null;
+  return { is_active: rows[0].is_active === true };
+}
+
 // ---------------------------------------------------------------------------------------
 // Admin jobs (service role)
 // ---------------------------------------------------------------------------------------

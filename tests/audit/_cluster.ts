@@ -83,7 +83,9 @@ export interface InstanceStats {
 export async function startInstance(env: Record<string, string>): Promise<Instance> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("./_server.ts", import.meta.url).pathname],
-    env: { SUPABASE_JWT_SECRET: SECRET, NO_COLOR: "1", ...env },
+    // These instances test the audit trail and the throttle: no database, so no profile check
+    // (it would boot an embedded database on the first request and skew the timings).
+    env: { SUPABASE_JWT_SECRET: SECRET, NO_COLOR: "1", PROFILE_CHECK: "off", ...env },
     clearEnv: false,
     stdout: "piped",
     stderr: "piped",

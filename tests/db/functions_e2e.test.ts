@@ -69,66 +69,98 @@ const SHIFT = {
   ends_at: "2030-05-06T16:00:00Z",
 };
 
-dbTest("schedules end to end: each role through the function, RLS deciding", async () => {
-  const env = { SUPABASE_JWT_SECRET: SECRET, SUPABASE_JWKS: undefined, SUPABASE_URL: undefined };
-  await withEnv(env, () =>
-    withFreshDb(async (sql, url) => {
-      const backend = createPostgresBackend(url, 2);
-      setBackend(backend);
-      try {
-        // An employee sees exactly their own shifts, never a same-named colleague's.
-        const emp = await (await call(await tokenFor(sql, "employee"))).json();
-        assert.ok(emp.schedules.length > 0);
-        assert.ok(
-          emp.schedules.every((s: { employee_id: string }) => s.employee_id === EMPLOYEES.employee),
-        );
-        const twin = await (await call(await tokenFor(sql, "employeeSameName"))).json();
-        assert.ok(
-          twin.schedules.every((s: { employee_id: string }) =>
-            s.employee_id === EMPLOYEES.employeeSameName
-          ),
-        );
+dbTest(
+  "schedules end to end: each role through the function, RLS and the profile deciding",
+  async () => {
+    const env = { SUPABASE_JWT_SECRET: SECRET, SUPABASE_JWKS: undefined, SUPABASE_URL: undefined };
+    await withEnv(env, () =>
+      withFreshDb(async (sql, url) => {
+        const backend = createPostgresBackend(url, 2);
+        setBackend(backend);
+        try {
+          // An employee sees exactly their own shifts, never a same-named colleague's.
+          const emp = await (await call(await tokenFor(sql, "employee"))).json();
+          assert.ok(emp.schedules.length > 0);
+          assert.ok(
+            emp.schedules.every((s: { employee_id: string }) =>
+              s.employee_id === EMPLOYEES.employee
+            ),
+          );
+          const twin = await (await call(await tokenFor(sql, "employeeSameName"))).json();
+          assert.ok(
+            twin.schedules.every((s: { employee_id: string }) =>
+              s.employee_id === EMPLOYEES.employeeSameName
+            ),
+          );
 
-        // A manager sees everyone's, and writes only from an aal2 session.
-        const mgr = await (await call(await tokenFor(sql, "manager"))).json();
-        assert.ok(
-          new Set(mgr.schedules.map((s: { employee_id: string }) => s.employee_id)).size > 1,
-        );
-        const aal1 = await call(await tokenFor(sql, "manager", "aal1"), "POST", SHIFT);
-        assert.equal(aal1.status, 403);
-        await aal1.body?.cancel();
-        const aal2 = await call(await tokenFor(sql, "manager", "aal2"), "POST", SHIFT);
-        assert.equal(aal2.status, 201);
-        assert.equal((await aal2.json()).schedule.employee_id, EMPLOYEES.employee);
+          // A manager sees everyone's, and writes only from an aal2 session.
+          const mgr = await (await call(await tokenFor(sql, "manager"))).json();
+          assert.ok(
+            new Set(mgr.schedules.map((s: { employee_id: string }) => s.employee_id)).size > 1,
+          );
+          const aal1 = await call(await tokenFor(sql, "manager", "aal1"), "POST", SHIFT);
+          assert.equal(aal1.status, 403);
+          await aal1.body?.cancel();
+          const aal2 = await call(await tokenFor(sql, "manager", "aal2"), "POST", SHIFT);
+          assert.equal(aal2.status, 201);
+          assert.equal((await aal2.json()).schedule.employee_id, EMPLOYEES.employee);
 
-        // Employees and pharmacists may not write at all: refused at the edge.
-        for (const user of ["employee", "pharmacist"] as const) {
-          const res = await call(await tokenFor(sql, user, "aal2"), "POST", SHIFT);
-          assert.equal(res.status, 403);
-          assert.equal((await res.json()).error, "insufficient_role");
-        }
+          // Employees and pharmacists may not write at all: refused at the edge.
+          for (const user of ["employee", "pharmacist"] as const) {
+            const res = await call(await tokenFor(sql, user, "aal2"), "POST", SHIFT);
+            assert.equal(res.status, 403);
+            assert.equal((await res.json()).error, "insufficient_role");
+          }
 
-        // API keys of this project (same secret) are not users, and no credentials is a 401.
-        for (const role of ["anon", "service_role"]) {
-          const key = await new SignJWT({ iss: "supabase", role, exp: 1983812996 })
-            .setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(
-              new TextEncoder().encode(SECRET),
-            );
-          const res = await call(key);
-          assert.equal(res.status, 401, `${role} key must be refused as a user`);
-          assert.equal((await res.json()).error, "api_key_not_user");
+          // API keys of this project (same secret) are not users, and no credentials is a 401.
+          for (const role of ["anon", "service_role"]) {
+            const key = await new SignJWT({ iss: "supabase", role, exp: 1983812996 })
+              .setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(
+                new TextEncoder().encode(SECRET),
+              );
+            const res = await call(key);
+            assert.equal(res.status, 401, `${role} key must be refused as a user`);
+            assert.equal((await res.json()).error, "api_key_not_user");
+          }
+          for (const key of [DEMO_ANON, DEMO_SERVICE]) {
+            const res = await call(key);
+            await res.body?.cancel();
+            assert.equal(res.status, 401, "another project's API key");
+          }
+          const none = await call(null);
+          await none.body?.cancel();
+          assert.equal(none.status, 401);
+
+          // A deactivated account is refused at the edge while its token is still valid (the
+          // hook no longer issues one; this carries an employee's claims, as one issued before).
+          const now = Math.floor(Date.now() / 1000);
+          const stale = await new SignJWT({
+            ...baseClaims("inactive"),
+            user_role: "employee",
+            user_permissions: ["schedules.read"],
+            employee_id: EMPLOYEES.inactive,
+            exp: now + 300,
+          }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(
+            new TextEncoder().encode(SECRET),
+          );
+          const inactive = await call(stale);
+          assert.equal(inactive.status, 403);
+          assert.equal((await inactive.json()).error, "inactive_account");
+
+          // Without the database the account cannot be checked: 503, never a grant.
+          const adminToken = await tokenFor(sql, "admin");
+          setBackend({
+            kind: "postgres",
+            transaction: () => Promise.reject(new Error("connection refused")),
+            close: () => Promise.resolve(),
+          });
+          const down = await call(adminToken);
+          assert.equal(down.status, 503);
+          assert.equal((await down.json()).error, "profile_unavailable");
+        } finally {
+          setBackend(null);
+          await backend.close();
         }
-        for (const key of [DEMO_ANON, DEMO_SERVICE]) {
-          const res = await call(key);
-          await res.body?.cancel();
-          assert.equal(res.status, 401, "another project's API key");
-        }
-        const none = await call(null);
-        await none.body?.cancel();
-        assert.equal(none.status, 401);
-      } finally {
-        setBackend(null);
-        await backend.close();
-      }
-    }));
-});
+      }));
+  },
+);
