@@ -58,7 +58,8 @@ export function authError(
 export function errorResponse(err: unknown): Response {
   const e = toAuthError(err);
   const headers = new Headers({ "Content-Type": "application/json", ...e.headers });
-  if (e.status === 401 || e.status === 403) headers.set("Cache-Control", "no-store");
+  // An auth answer is about this request's credentials: no cache may keep or replay it.
+  headers.set("Cache-Control", "no-store");
   return new Response(JSON.stringify({ error: e.code, message: e.message }), {
     status: e.status,
     headers,

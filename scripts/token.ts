@@ -1,24 +1,44 @@
 // Prints a token for the local server:
 //   deno task token --role manager --permissions schedules.write --aal aal2 [--alg ES256]
-// Options: --sub <uuid> --email <e> --ttl <seconds> --api-key anon|service_role.
+// Options: --sub <uuid> --email <e> --ttl=<seconds> --api-key anon|service_role.
+// (A negative --ttl, for an expired token, needs the `=` form: `--ttl=-100`.)
 // With --role and no --sub, the token is for the seeded user of that role (supabase/seed.sql).
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
 import { DEV_JWT_SECRET, DEV_PORT, devSigningKey, loadOrCreateDevKeys } from "./dev_keys.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    role: { type: "string" },
-    permissions: { type: "string" },
-    aal: { type: "string", default: "aal1" },
-    alg: { type: "string", default: "HS256" },
-    sub: { type: "string" },
-    email: { type: "string", default: "dev@example.com" },
-    ttl: { type: "string", default: "3600" },
-    "api-key": { type: "string" },
-  },
-});
+const USAGE = "usage: deno task token [--role R] [--permissions a,b] [--aal aal1|aal2] " +
+  "[--alg HS256|ES256] [--sub UUID] [--email E] [--ttl=SECONDS] [--api-key anon|service_role]";
+
+function usage(problem: string): never {
+  console.error(`token: ${problem}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+function args() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        role: { type: "string" },
+        permissions: { type: "string" },
+        aal: { type: "string", default: "aal1" },
+        alg: { type: "string", default: "HS256" },
+        sub: { type: "string" },
+        email: { type: "string", default: "dev@example.com" },
+        ttl: { type: "string", default: "3600" },
+        "api-key": { type: "string" },
+      },
+    });
+  } catch (e) {
+    usage(e instanceof Error ? e.message : String(e));
+  }
+}
+
+const { values } = args();
+if (!/^-?\d{1,9}$/.test(values.ttl!)) {
+  usage("--ttl takes whole seconds, e.g. --ttl=600 or --ttl=-100");
+}
 
 // The users of supabase/seed.sql, so that tokens for a role see that user's data locally.
 const SEEDED_USERS: Record<string, string> = {

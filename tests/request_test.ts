@@ -43,6 +43,8 @@ async function failure(r: Request, opts: object = options) {
     await validateRequest(r, opts);
   } catch (e) {
     const res = errorResponse(e);
+    // Every failure, whatever its status (400, 401, 403, 429, 503), is not cacheable.
+    assert.equal(res.headers.get("cache-control"), "no-store");
     return {
       status: res.status,
       body: await res.json(),
@@ -134,6 +136,7 @@ Deno.test("role, permission and aal denials are 403 insufficient_scope", async (
     assert.equal(res.status, 403);
     assert.equal((await res.json()).error, code);
     assert.match(res.headers.get("www-authenticate")!, /error="insufficient_scope"/);
+    assert.equal(res.headers.get("cache-control"), "no-store");
   }
   // Misuse fails closed as a server error rather than granting.
   assert.equal(errorResponse(captured(() => requireRole(ctx, []))).status, 500);
