@@ -6,6 +6,7 @@
  * import { withAuth } from "./mod.ts";
  * Deno.serve(withAuth({ roles: ["manager", "admin"] }, (_req, ctx) => Response.json(ctx.user_id)));
  * ```
+ * Postgres and Redis stores for the audit trail and the throttle: `stores.ts`.
  * @module
  */
 export type { AuthContext, AuthOptions, Profile } from "./lib/config.ts";
@@ -51,8 +52,6 @@ export {
   type AuditOutcome,
   type AuditSink,
   type AuditStats,
-  postgresSink,
-  postgresSinkFromUrl,
   stdoutSink,
 } from "./lib/audit.ts";
 export {
@@ -60,9 +59,6 @@ export {
   hashValue,
   lazyStore,
   MemoryThrottleStore,
-  PostgresThrottleStore,
-  type RedisLike,
-  RedisThrottleStore,
   type ThrottleAlert,
   type ThrottleEntry,
   type ThrottleOptions,

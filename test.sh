@@ -35,7 +35,7 @@ fi
 step "Deno: fmt, lint, check"
 "$DENO" fmt --check
 "$DENO" lint
-"$DENO" check mod.ts functions/*/index.ts scripts/*.ts tests/*.ts tests/**/*.ts
+"$DENO" check mod.ts stores.ts functions/*/index.ts scripts/*.ts tests/*.ts tests/**/*.ts
 
 step "PostgreSQL and Redis on 127.0.0.1"
 eval "$(scripts/pg.sh start)"

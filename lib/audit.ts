@@ -4,7 +4,6 @@
 // arriving meanwhile form the next batch). Overflow and failed writes are counted per sink and
 // reported (stats, a stderr line, and an `audit_loss` event once the sink accepts writes
 // again): an event is stored, pending, or counted as lost, never silently dropped.
-import type postgres from "postgres";
 import { env } from "./config.ts";
 
 export type AuditOutcome =
@@ -111,52 +110,6 @@ export function stdoutSink(): AuditSink {
     },
   };
 }
-
-/** Batch inserts into `private.auth_events` (migration 20250601000500). Duplicate ids (a retry
- * after an insert whose answer was lost) are ignored. */
-export function postgresSink(sql: postgres.Sql): AuditSink {
-  return {
-    name: "postgres",
-    async write(events) {
-      await sql.unsafe(INSERT_EVENTS, [JSON.stringify(events)]);
-    },
-    close: () => sql.end({ timeout: 5 }),
-  };
-}
-
-/** A Postgres sink on its own small pool, connected on first write. */
-export function postgresSinkFromUrl(url: string): AuditSink {
-  let sql: postgres.Sql | undefined;
-  const connect = async () => {
-    const { default: pg } = await import("postgres");
-    return (sql ??= pg(url, {
-      max: 2,
-      prepare: false,
-      connect_timeout: 3,
-      idle_timeout: 20,
-      onnotice: () => {},
-    }));
-  };
-  return {
-    name: "postgres",
-    async write(events) {
-      await (await connect()).unsafe(INSERT_EVENTS, [JSON.stringify(events)]);
-    },
-    close: async () => {
-      await sql?.end({ timeout: 5 });
-    },
-  };
-}
-
-const INSERT_EVENTS = `
-insert into private.auth_events (event_id, occurred_at, request_id, function_name, outcome,
-  reason, check_name, status, user_id, app_role, ip, user_agent, subject_hash, count)
-select x.event_id, x.time, x.request_id, x.function, x.outcome, x.reason, x.check, x.status,
-  x.user_id, x.role, x.ip, x.user_agent, x.subject_hash, x.count
-from jsonb_to_recordset($1::text::jsonb) as x(event_id uuid, time timestamptz, request_id text,
-  function text, outcome text, reason text, "check" text, status smallint, user_id uuid,
-  role text, ip text, user_agent text, subject_hash text, count integer)
-on conflict (event_id) do nothing`;
 
 interface EdgeRuntimeLike {
   waitUntil(p: Promise<unknown>): void;

@@ -10,7 +10,6 @@
 // token names) only turns failures into 429s: a valid token is never refused because someone
 // else forged tokens in its user's name. A store outage fails OPEN for throttling (counted and
 // warned), never for authentication: the token is still verified either way.
-import type postgres from "postgres";
 
 /** The shared state: per key, failure times (seconds) within the window, oldest first. */
 export interface ThrottleStore {
@@ -83,7 +82,8 @@ export interface ThrottleStats {
 // Stores
 // ---------------------------------------------------------------------------------------
 
-function inWindow(hits: number[], now: number, window: number): number[] {
+/** The failure times still inside the window, oldest first. */
+export function inWindow(hits: number[], now: number, window: number): number[] {
   const from = now - window;
   let i = 0;
   while (i < hits.length && hits[i] <= from) i++;
@@ -125,162 +125,6 @@ export class MemoryThrottleStore implements ThrottleStore {
       if (out.length >= limit) break;
     }
     return Promise.resolve(out);
-  }
-}
-
-function numbers(v: unknown): number[] {
-  if (!Array.isArray(v)) return [];
-  return v.map(Number).filter(Number.isFinite).sort((a, b) => a - b);
-}
-
-const PG_HIT = `
-insert into private.auth_throttle as t (key, hits, updated_at)
-values ($1, array[$2::float8], now())
-on conflict (key) do update set
-  hits = (select coalesce(array_agg(h order by h), '{}') from (
-    select h from unnest(t.hits || $2::float8) as h
-    where h > $2::float8 - $3::float8 order by h desc limit $4::int) s),
-  updated_at = now()
-returning hits`;
-
-/** `private.auth_throttle`, one atomic upsert per failure (the row lock orders concurrent ones). */
-export class PostgresThrottleStore implements ThrottleStore {
-  readonly name = "postgres";
-  constructor(readonly sql: postgres.Sql) {}
-
-  /** A small pool of its own (`prepare: false` for Supabase's transaction pooler). */
-  static async connect(url: string): Promise<PostgresThrottleStore> {
-    const { default: pg } = await import("postgres");
-    return new PostgresThrottleStore(
-      pg(url, { max: 3, prepare: false, connect_timeout: 2, idle_timeout: 20, onnotice: () => {} }),
-    );
-  }
-
-  async hit(key: string, now: number, window: number, keep: number): Promise<number[]> {
-    const rows = await this.sql.unsafe(PG_HIT, [key, now, window, keep]);
-    return numbers(rows[0]?.hits);
-  }
-
-  async peek(key: string, now: number, window: number): Promise<number[]> {
-    const rows = await this.sql.unsafe(
-      "select hits from private.auth_throttle where key = $1",
-      [key],
-    );
-    return inWindow(numbers(rows[0]?.hits), now, window);
-  }
-
-  async entries(now: number, window: number, limit: number): Promise<ThrottleEntry[]> {
-    const rows = await this.sql.unsafe(
-      `select key, hits from private.auth_throttle
-       where hits[array_upper(hits, 1)] > $1::float8 order by updated_at desc limit $2::int`,
-      [now - window, limit],
-    );
-    return rows.map((r) => ({ key: String(r.key), hits: inWindow(numbers(r.hits), now, window) }))
-      .filter((e) => e.hits.length > 0);
-  }
-
-  close(): Promise<void> {
-    return this.sql.end({ timeout: 5 });
-  }
-}
-
-/** The subset of a node-redis v4 client the store uses. */
-export interface RedisLike {
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  scanIterator?(options: { MATCH: string; COUNT: number }): AsyncIterable<string>;
-  quit?(): Promise<unknown>;
-  disconnect?(): Promise<unknown>;
-}
-
-const REDIS_HIT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
-local n = redis.call('ZCARD', KEYS[1])
-local keep = tonumber(ARGV[3])
-if n > keep then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - keep - 1) end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')`;
-
-const REDIS_PEEK =
-  `return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')`;
-
-function scores(reply: unknown): number[] {
-  if (!Array.isArray(reply)) return [];
-  const out: number[] = [];
-  for (let i = 1; i < reply.length; i += 2) out.push(Number(reply[i]));
-  return out.filter(Number.isFinite).sort((a, b) => a - b);
-}
-
-/** A sorted set per key, updated by one Lua script (atomic on the server). */
-export class RedisThrottleStore implements ThrottleStore {
-  readonly name = "redis";
-  constructor(readonly client: RedisLike, readonly prefix = "edge-auth:throttle:") {}
-
-  /** Connects with npm:redis (v4). Commands fail at once while disconnected (no offline
-   * queue), so an outage fails open quickly; the client reconnects in the background. */
-  static async connect(url: string): Promise<RedisThrottleStore> {
-    const { createClient } = await import("redis");
-    const client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: 2000,
-        reconnectStrategy: (retries: number) => Math.min(100 * (retries + 1), 2000),
-      },
-    });
-    client.on("error", () => {}); // counted by the throttle as store errors
-    // Wait (bounded) for the first connection; after that, or if it is slow, reconnection
-    // runs in the background and calls fail open meanwhile.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      client.connect().catch(() => {}),
-      new Promise((r) => (timer = setTimeout(r, 2000))),
-    ]).finally(() => clearTimeout(timer));
-    return new RedisThrottleStore(client as unknown as RedisLike);
-  }
-
-  async hit(key: string, now: number, window: number, keep: number): Promise<number[]> {
-    const member = `${now}:${crypto.randomUUID().slice(0, 8)}`;
-    const reply = await this.client.eval(REDIS_HIT, {
-      keys: [this.prefix + key],
-      arguments: [
-        String(now),
-        String(now - window),
-        String(keep),
-        String(Math.ceil(window * 1000)),
-        member,
-      ],
-    });
-    return inWindow(scores(reply), now, window);
-  }
-
-  async peek(key: string, now: number, window: number): Promise<number[]> {
-    const reply = await this.client.eval(REDIS_PEEK, {
-      keys: [this.prefix + key],
-      arguments: [String(now - window)],
-    });
-    return scores(reply);
-  }
-
-  async entries(now: number, window: number, limit: number): Promise<ThrottleEntry[]> {
-    const out: ThrottleEntry[] = [];
-    if (!this.client.scanIterator) return out;
-    let seen = 0;
-    for await (const k of this.client.scanIterator({ MATCH: `${this.prefix}*`, COUNT: 200 })) {
-      if (++seen > limit * 10 || out.length >= limit) break;
-      const key = k.slice(this.prefix.length);
-      const hits = await this.peek(key, now, window);
-      if (hits.length > 0) out.push({ key, hits });
-    }
-    return out;
-  }
-
-  async close(): Promise<void> {
-    try {
-      await (this.client.quit?.() ?? this.client.disconnect?.());
-    } catch {
-      await this.client.disconnect?.().catch(() => {});
-    }
   }
 }
 

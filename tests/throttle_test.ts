@@ -8,11 +8,11 @@ import {
   type AuthOptions,
   flushAudit,
   MemoryThrottleStore,
-  RedisThrottleStore,
   type ThrottleAlert,
   type ThrottleStore,
   validateRequest,
 } from "../mod.ts";
+import { RedisThrottleStore } from "../stores.ts";
 import { Auditor } from "../lib/audit.ts";
 import {
   median,

@@ -6,13 +6,11 @@ import {
   type AuditSink,
   type AuthOptions,
   lazyStore,
-  postgresSinkFromUrl,
-  PostgresThrottleStore,
-  RedisThrottleStore,
   stdoutSink,
   type ThrottleOptions,
   type ThrottleStore,
 } from "../../mod.ts";
+import { postgresSinkFromUrl, PostgresThrottleStore, RedisThrottleStore } from "../../stores.ts";
 import { ROLE_PERMISSIONS } from "./roles.ts";
 
 function env(name: string): string | undefined {
