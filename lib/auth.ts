@@ -7,7 +7,7 @@ import {
   remoteJwksUrl,
   resolveConfig,
 } from "./config.ts";
-import { AuthError, authError, toAuthError } from "./errors.ts";
+import { AuthError, authError, configError, toAuthError } from "./errors.ts";
 import type { AuditCheck } from "./audit.ts";
 import { guardAuthentication, guardCheck, trustedHeaderPairs } from "./guard.ts";
 import { type JwksStats, type KeySnapshot, RemoteJwks } from "./jwks.ts";
@@ -37,6 +37,14 @@ function verifierFor(options: AuthOptions): Verifier {
       throw toAuthError(e);
     }
     const url = remoteJwksUrl(options);
+    if (!config.jwtSecret && !config.jwks && !url) {
+      // Nothing could ever verify: a deployment mistake, not an outage worth retrying.
+      throw configError(
+        "no key source: set jwtSecret (SUPABASE_JWT_SECRET), jwks (SUPABASE_JWKS) " +
+          "or a JWKS URL (SUPABASE_URL / SUPABASE_JWKS_URL)",
+        config.realm,
+      );
+    }
     const apply = (jwks: string | undefined) => {
       try {
         return wasm.setRemoteKeys(jwks) as unknown as [number, number];

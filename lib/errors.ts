@@ -51,6 +51,11 @@ export function authError(
   return new AuthError(errorForCode(code, realm) as CoreError, extraHeaders);
 }
 
+/** A 500 `invalid_config` carrying a fixed hint for operators in `detail` (never sent). */
+export function configError(detail: string, realm = "supabase"): AuthError {
+  return new AuthError({ ...(errorForCode("invalid_config", realm) as CoreError), detail });
+}
+
 /**
  * Turns any thrown value into a JSON `Response`: the error's status, code and safe message, and
  * its headers. Unknown errors become a bare 500 that says nothing about their cause.

@@ -92,7 +92,11 @@ fn config_error(detail: &'static str) -> AuthError {
 
 impl Authenticator {
     pub fn new(cfg: Config) -> Result<Authenticator> {
-        let keys = build_keys(cfg.jwt_secret.as_deref(), cfg.jwks.as_deref(), None)?;
+        // A configured secret or key set that cannot be used is the operator's mistake: a 500,
+        // never a 401 that blames the caller's token. (Fetched sets are handled by the facade.)
+        let keys = build_keys(cfg.jwt_secret.as_deref(), cfg.jwks.as_deref(), None).map_err(|e| {
+            AuthError::with_detail(ErrorKind::InvalidConfig, e.detail.unwrap_or("invalid key"))
+        })?;
         let defaults = crate::token_cache::Limits::default();
         let cache_limits = crate::token_cache::Limits {
             max_entries: cfg.token_cache_entries.unwrap_or(defaults.max_entries),

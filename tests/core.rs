@@ -155,3 +155,35 @@ fn claims_are_unreachable_before_the_signature() {
         Some(ErrorKind::BadSignature)
     );
 }
+
+#[test]
+fn unusable_configured_keys_are_config_errors_not_token_errors() {
+    // Every way a configured secret or key set can be unusable: the operator's mistake (500),
+    // never a 401 that blames the caller's token.
+    let secrets = [Some("short"), Some(""), Some("31-bytes-long-secret-xxxxxxxxxx")];
+    let key_sets = [
+        "{not json",
+        r#"{"keys":"x"}"#,
+        r#"{"keys":{}}"#,
+        r#"{"kid":"k"}"#,
+        "[]",
+        r#"{"keys":[],"keys":[]}"#,
+    ];
+    let configs = secrets
+        .iter()
+        .map(|s| (s.map(String::from), None))
+        .chain(key_sets.iter().map(|j| (None, Some(j.to_string()))));
+    for (jwt_secret, jwks) in configs {
+        let err = Authenticator::new(Config {
+            jwt_secret: jwt_secret.clone(),
+            jwks: jwks.clone(),
+            algorithms: vec!["HS256".into(), "ES256".into()],
+            ..Config::default()
+        })
+        .err()
+        .unwrap_or_else(|| panic!("accepted {jwt_secret:?} {jwks:?}"));
+        assert_eq!(err.kind, ErrorKind::InvalidConfig, "{jwt_secret:?} {jwks:?}");
+        assert_eq!(err.status(), 500);
+        assert!(err.detail.is_some(), "an operator hint for {jwt_secret:?} {jwks:?}");
+    }
+}
