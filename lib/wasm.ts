@@ -2,19 +2,9 @@
 // or network permission is needed, and the hosted edge runtime needs no static_files entry.
 import { initSync } from "../pkg/edge_auth.js";
 import { wasmBase64 } from "../pkg/edge_auth_wasm.js";
+import { decodeBase64 } from "./base64.ts";
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  // Uint8Array.fromBase64 is recent; older runtimes take the atob path.
-  const native = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array<ArrayBuffer> })
-    .fromBase64;
-  if (typeof native === "function") return native(text);
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-initSync({ module: decodeBase64(wasmBase64) });
+initSync({ module: decodeBase64(wasmBase64, "base64") });
 
 export {
   Auth as WasmAuth,

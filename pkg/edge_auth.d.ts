@@ -5,7 +5,7 @@ export class Auth {
     free(): void;
     [Symbol.dispose](): void;
     /**
-     * Verifies the `Authorization` header value and resolves to `[context JSON, claims JSON]`.
+     * Verifies the `Authorization` header value and resolves to the context JSON.
      * `headers` is a flat list of name, value pairs of the trusted client-address headers.
      */
     authenticate(authorization: string | null | undefined, headers: string[], now: number): Promise<any>;

@@ -12,7 +12,7 @@ export class Auth {
         wasm.__wbg_auth_free(ptr, 0);
     }
     /**
-     * Verifies the `Authorization` header value and resolves to `[context JSON, claims JSON]`.
+     * Verifies the `Authorization` header value and resolves to the context JSON.
      * `headers` is a flat list of name, value pairs of the trusted client-address headers.
      * @param {string | null | undefined} authorization
      * @param {string[]} headers
@@ -550,10 +550,6 @@ function __wbg_get_imports() {
         }, arguments); },
         __wbg_of_027eb15371aac932: function(arg0) {
             const ret = Array.of(arg0);
-            return ret;
-        },
-        __wbg_of_e7ea0fcd535c1444: function(arg0, arg1) {
-            const ret = Array.of(arg0, arg1);
             return ret;
         },
         __wbg_prototypesetcall_13162965d1fe7aa3: function(arg0, arg1, arg2) {

@@ -140,7 +140,7 @@ impl Auth {
         })
     }
 
-    /// Verifies the `Authorization` header value and resolves to `[context JSON, claims JSON]`.
+    /// Verifies the `Authorization` header value and resolves to the context JSON.
     /// `headers` is a flat list of name, value pairs of the trusted client-address headers.
     pub fn authenticate(
         &self,
@@ -157,14 +157,10 @@ impl Auth {
             Err(e) => return Promise::reject(&error_to_js(&e, &inner.realm)),
         };
         let headers = pairs(headers);
-        let done: Done = Box::new(move |a, v| {
-            let ctx = a.context(v, &headers)?;
-            let pair = js_sys::Array::of2(
-                &JsValue::from_str(&ctx.to_json()),
-                &JsValue::from_str(&v.payload_text),
-            );
-            Ok(pair.into())
-        });
+        // Only the context: the facade decodes the verified payload from the token it holds,
+        // when a handler first reads the claims.
+        let done: Done =
+            Box::new(move |a, v| Ok(JsValue::from_str(&a.context(v, &headers)?.to_json())));
         run(inner, Some(self.cache.clone()), token, now, done)
     }
 
