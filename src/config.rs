@@ -94,9 +94,10 @@ impl Authenticator {
     pub fn new(cfg: Config) -> Result<Authenticator> {
         // A configured secret or key set that cannot be used is the operator's mistake: a 500,
         // never a 401 that blames the caller's token. (Fetched sets are handled by the facade.)
-        let keys = build_keys(cfg.jwt_secret.as_deref(), cfg.jwks.as_deref(), None).map_err(|e| {
-            AuthError::with_detail(ErrorKind::InvalidConfig, e.detail.unwrap_or("invalid key"))
-        })?;
+        let keys =
+            build_keys(cfg.jwt_secret.as_deref(), cfg.jwks.as_deref(), None).map_err(|e| {
+                AuthError::with_detail(ErrorKind::InvalidConfig, e.detail.unwrap_or("invalid key"))
+            })?;
         let defaults = crate::token_cache::Limits::default();
         let cache_limits = crate::token_cache::Limits {
             max_entries: cfg.token_cache_entries.unwrap_or(defaults.max_entries),
@@ -186,8 +187,18 @@ impl Authenticator {
         live
     }
 
-    /// Serves a repeated token from the cache (by its cache key): its time claims are checked
-    /// again against `now`; an entry that no longer passes is dropped and the failure returned.
+    /// Is the key with this fingerprint still one of ours?
+    fn holds_key(&self, fingerprint: &str) -> bool {
+        if fingerprint == crate::verify::LEGACY_SECRET_FINGERPRINT {
+            return self.keys.legacy_secret.is_some();
+        }
+        self.keys.keys.iter().any(|k| k.fingerprint == fingerprint)
+    }
+
+    /// Serves a repeated token from the cache (by its cache key): only while the key that
+    /// verified it is still in the set (whatever raced with an eviction, e.g. a verification
+    /// that finished after its key was removed), and with its time claims checked again
+    /// against `now`; an entry that no longer passes is dropped.
     pub fn cached(
         &self,
         cache: &mut TokenCache,
@@ -195,6 +206,10 @@ impl Authenticator {
         now: i64,
     ) -> Option<Result<Rc<Verified>>> {
         let v = cache.get(key)?;
+        if !self.holds_key(&v.key_fingerprint) {
+            cache.forget(key);
+            return None;
+        }
         match crate::claims::check_time(&v.payload, now, self.policy.leeway_seconds) {
             Ok(_) => Some(Ok(v)),
             Err(e) => {

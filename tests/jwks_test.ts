@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { type AuthOptions, authStats, reloadKeys, validateRequest } from "../mod.ts";
+import { resolveConfig } from "../lib/config.ts";
+import { WasmAuth } from "../lib/wasm.ts";
 
 type Mode = "ok" | "500" | "hang" | "garbage" | "huge" | "html";
 
@@ -162,6 +164,26 @@ Deno.test("rotation: a new kid verifies after one refresh; a revoked key stops v
   assert.equal((await outcome(await token(a), opts)).code, "no_matching_key");
   assert.equal((await outcome(await token(b), opts)).code, "ok");
   await server.close();
+});
+
+Deno.test("a verification still in flight when its key leaves the set is never served from the cache", async () => {
+  // Driven on the core directly, so the removal lands while WebCrypto is verifying.
+  const a = await signer();
+  const b = await signer();
+  const core = new WasmAuth(resolveConfig({ jwtSecret: null, jwks: null, issuer: [] }));
+  core.setRemoteKeys(JSON.stringify({ keys: [a.jwk] }));
+  const header = `Bearer ${await token(a)}`;
+  for (let round = 0; round < 3; round++) {
+    const inFlight = core.authenticate(header, [], now()); // awaits WebCrypto
+    core.setRemoteKeys(JSON.stringify({ keys: [b.jwk] })); // a is revoked meanwhile
+    await inFlight.catch(() => {}); // begun under a: this one request may still pass
+    const after = await core.authenticate(header, [], now() + 1).then(
+      () => "ok",
+      (e: { code: string }) => e.code,
+    );
+    assert.equal(after, "no_matching_key", `round ${round}`);
+    core.setRemoteKeys(JSON.stringify({ keys: [a.jwk] }));
+  }
 });
 
 Deno.test("outage: the last good set keeps serving; with no usable key at all, 503", async () => {
