@@ -147,10 +147,7 @@ impl KeySet {
                     "keys must be an array",
                 ))
             }
-            None if doc.get("kty").is_some() => {
-                self.single = true;
-                vec![&doc]
-            }
+            None if doc.get("kty").is_some() => vec![&doc],
             None => {
                 return Err(AuthError::with_detail(
                     ErrorKind::InvalidKey,
@@ -158,12 +155,18 @@ impl KeySet {
                 ))
             }
         };
+        // A lone inline JWK may verify tokens without a kid, but only once it is accepted: a
+        // refused one must not hand that privilege to whatever key comes next.
+        let lone = source == KeySource::Inline && doc.get("keys").is_none();
         for entry in entries {
             if self.keys.len() >= MAX_KEYS {
                 break;
             }
             match parse_jwk(entry, source) {
-                Ok(k) => self.keys.push(k),
+                Ok(k) => {
+                    self.single = lone;
+                    self.keys.push(k);
+                }
                 Err(reason) => self.rejected.push(Rejected {
                     kid: entry.get("kid").and_then(Value::as_str).map(str::to_owned),
                     reason,
@@ -237,6 +240,12 @@ impl KeySet {
             if !named.is_empty() && self.legacy_secret.is_none() {
                 // An asymmetric key's kid on an HMAC token: the classic key-confusion forgery.
                 return Err(ErrorKind::KeyTypeMismatch.into());
+            }
+            if let (true, None) = (named.is_empty(), &self.legacy_secret) {
+                // It names a key we refused (e.g. a short `oct` secret): say why.
+                if let Some(r) = self.rejected.iter().find(|r| r.kid.as_deref() == Some(kid)) {
+                    return Err(r.reason.into());
+                }
             }
         }
         if let (None, true, [only]) = (&self.legacy_secret, self.single, self.keys.as_slice()) {

@@ -160,7 +160,11 @@ fn claims_are_unreachable_before_the_signature() {
 fn unusable_configured_keys_are_config_errors_not_token_errors() {
     // Every way a configured secret or key set can be unusable: the operator's mistake (500),
     // never a 401 that blames the caller's token.
-    let secrets = [Some("short"), Some(""), Some("31-bytes-long-secret-xxxxxxxxxx")];
+    let secrets = [
+        Some("short"),
+        Some(""),
+        Some("31-bytes-long-secret-xxxxxxxxxx"),
+    ];
     let key_sets = [
         "{not json",
         r#"{"keys":"x"}"#,
@@ -182,8 +186,61 @@ fn unusable_configured_keys_are_config_errors_not_token_errors() {
         })
         .err()
         .unwrap_or_else(|| panic!("accepted {jwt_secret:?} {jwks:?}"));
-        assert_eq!(err.kind, ErrorKind::InvalidConfig, "{jwt_secret:?} {jwks:?}");
+        assert_eq!(
+            err.kind,
+            ErrorKind::InvalidConfig,
+            "{jwt_secret:?} {jwks:?}"
+        );
         assert_eq!(err.status(), 500);
-        assert!(err.detail.is_some(), "an operator hint for {jwt_secret:?} {jwks:?}");
+        assert!(
+            err.detail.is_some(),
+            "an operator hint for {jwt_secret:?} {jwks:?}"
+        );
     }
+}
+
+#[test]
+fn a_refused_lone_jwk_does_not_let_kidless_tokens_use_another_key() {
+    use edge_auth::alg::Algorithm as Alg;
+    use edge_auth::keys::{KeySet, KeySource};
+    // The P-256 base point: a real public key.
+    let (x, y) = (
+        "axfR8uEsQkf4vOblY6RA8ncDfYEt6zOg9KE5RdiYwpY",
+        "T-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU",
+    );
+    let good = format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}","kid":"r1"}}"#);
+    let refused = [
+        // private material, a wrong use, a point moved off the curve
+        format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}","d":"{x}"}}"#),
+        format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}","use":"enc"}}"#),
+        format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{x}"}}"#),
+    ];
+    for lone in &refused {
+        let mut keys = KeySet::default();
+        keys.add_jwks(lone.as_bytes(), KeySource::Inline).unwrap();
+        keys.add_jwks(
+            format!(r#"{{"keys":[{good}]}}"#).as_bytes(),
+            KeySource::Remote,
+        )
+        .unwrap();
+        let err = keys.select(Alg::ES256, None).err().map(|e| e.kind);
+        assert_eq!(err, Some(ErrorKind::KidRequired), "{lone}");
+        assert!(keys.select(Alg::ES256, Some("r1")).is_ok());
+    }
+    // An accepted lone JWK keeps its kid-less use.
+    let mut keys = KeySet::default();
+    keys.add_jwks(good.as_bytes(), KeySource::Inline).unwrap();
+    assert!(keys.select(Alg::ES256, None).is_ok());
+}
+
+#[test]
+fn an_hmac_token_naming_a_refused_oct_key_gets_that_keys_reason() {
+    use edge_auth::alg::Algorithm as Alg;
+    use edge_auth::keys::{KeySet, KeySource};
+    let short = edge_auth::b64::encode(edge_auth::b64::Alphabet::UrlNoPad, b"only-16-bytes!!!");
+    let set = format!(r#"{{"keys":[{{"kty":"oct","kid":"weak","k":"{short}"}}]}}"#);
+    let mut keys = KeySet::default();
+    keys.add_jwks(set.as_bytes(), KeySource::Inline).unwrap();
+    let err = keys.select(Alg::HS256, Some("weak")).err().map(|e| e.kind);
+    assert_eq!(err, Some(ErrorKind::WeakKey));
 }
