@@ -63,6 +63,10 @@ export interface VerifiedWebhook {
   /** `webhook-id`, the SMS Gateway payload `id`, Twilio's `MessageSid` (`:MessageStatus` for
    * status callbacks), or `sig:<signature>` when the request carries none. */
   eventId: string;
+  /** What the replay store records: the event id, except for Twilio, whose signature covers
+   * names and values with no separator (a replay could re-split the parameters, MessageSid
+   * included), so there it is `sig:<signature>`, which every replay must reuse. */
+  replayKey: string;
 }
 
 /** A bounded in-memory ReplayStore: per isolate, so a shared store is needed to de-duplicate
@@ -216,9 +220,9 @@ async function verify(req: Request, config: WebhookConfig): Promise<VerifiedWebh
   req.headers.forEach((value, name) => headers.push(name, value));
   const query = rawQuery(req.url);
   const now = config.now ? config.now() : Date.now() / 1000;
-  let eventId: string;
+  let ids: { eventId: string; replayKey: string };
   try {
-    ({ eventId } = p.wasm.verify(headers, body, now, query) as { eventId: string });
+    ids = p.wasm.verify(headers, body, now, query) as typeof ids;
   } catch (e) {
     throw toAuthError(e);
   }
@@ -226,13 +230,13 @@ async function verify(req: Request, config: WebhookConfig): Promise<VerifiedWebh
   const store = config.replayStore === undefined ? defaultStore : config.replayStore;
   if (store) {
     const ttl = config.replayTtlSeconds ?? 2 * p.tolerance;
-    if (await store.seen(replayKey(config, eventId), ttl)) throw authError("webhook_replay");
+    if (await store.seen(storeKey(config, ids.replayKey), ttl)) throw authError("webhook_replay");
   }
-  return { body, json, eventId };
+  return { body, json, ...ids };
 }
 
-function replayKey(config: WebhookConfig, eventId: string): string {
-  return `${config.scheme}:${eventId}`;
+function storeKey(config: WebhookConfig, replayKey: string): string {
+  return `${config.scheme}:${replayKey}`;
 }
 
 export type WebhookHandler = (
@@ -265,7 +269,7 @@ export function withWebhook(
     }
     const store = config.replayStore === undefined ? defaultStore : config.replayStore;
     const release = async () => {
-      if (store && store.forget) await store.forget(replayKey(config, hook.eventId));
+      if (store && store.forget) await store.forget(storeKey(config, hook.replayKey));
     };
     try {
       const res = await handler(req, hook);

@@ -49,7 +49,7 @@ export class WebhookVerifier {
     /**
      * Verifies one request: `headers` is a flat list of name, value pairs, `body` the raw
      * bytes, `now` seconds since the epoch, `query` the raw query string without `?`.
-     * Returns `{ eventId: string }` or throws the error object.
+     * Returns `{ eventId, replayKey }` (strings) or throws the error object.
      */
     verify(headers: string[], body: Uint8Array | number[], now: number, query?: string | null): any;
     readonly maxBodyBytes: number;

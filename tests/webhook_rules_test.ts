@@ -133,6 +133,14 @@ Deno.test("malformed secrets and URLs are configuration errors (500), never acce
     );
     assert.equal(got, "500 webhook_config", secret);
   }
+  // An unknown scheme is a configuration error whatever the secrets (none are looked up).
+  for (const secrets of [[], ["x"]]) {
+    const got = await code(
+      request(signed("standard", body), body),
+      config("standard", { scheme: "twillio" as Scheme, secrets }),
+    );
+    assert.equal(got, "500 webhook_config", `scheme typo, ${secrets.length} secrets`);
+  }
   const tw = bodyFor("twilio");
   for (const publicUrl of ["", "pharmacy.example.com/x", `${PUBLIC_URL}?a=1`]) {
     const got = await code(request(signed("twilio", tw), tw), config("twilio", { publicUrl }));
@@ -270,6 +278,25 @@ Deno.test("replay: the same event id is refused within the window, accepted afte
     const body = `MessageSid=SM9&MessageStatus=${status}`;
     const hook = await verifyWebhook(request(signed("twilio", body), body), cfg);
     assert.equal(hook.eventId, `SM9:${status}`);
+  }
+});
+
+Deno.test("replay: Twilio parameters re-split under the same signature are still a replay", async () => {
+  // Twilio signs name+value pairs with no separator, so a captured body can be re-split
+  // (MessageSid swallowing MessageStatus, or the reverse) without changing the signature.
+  const original = "AccountSid=AC1&MessageSid=SM123&MessageStatus=delivered&To=%2B15550001";
+  const resplit = [
+    "AccountSid=AC1&MessageSid=SM123MessageStatusdelivered&To=%2B15550001",
+    "AccountSid=AC1&MessageSid=SM123MessageStatusdeliveredTo%2B15550001",
+    "AccountSid=AC1MessageSidSM123&MessageStatus=delivered&To=%2B15550001",
+  ];
+  const h = signed("twilio", original);
+  for (const first of [original, ...resplit]) {
+    const cfg = config("twilio", { replayStore: new MemoryReplayStore() });
+    assert.equal(await code(request(h, first), cfg), "accepted", first);
+    for (const again of [original, ...resplit]) {
+      assert.equal(await code(request(h, again), cfg), "401 webhook_replay", `${first} / ${again}`);
+    }
   }
 });
 

@@ -38,7 +38,7 @@ impl WebhookVerifier {
 
     /// Verifies one request: `headers` is a flat list of name, value pairs, `body` the raw
     /// bytes, `now` seconds since the epoch, `query` the raw query string without `?`.
-    /// Returns `{ eventId: string }` or throws the error object.
+    /// Returns `{ eventId, replayKey }` (strings) or throws the error object.
     pub fn verify(
         &self,
         headers: Vec<String>,
@@ -64,9 +64,13 @@ impl WebhookVerifier {
             .verify(&req)
             .map_err(|e| error_to_js(&e, REALM))?;
         let o = Object::new();
-        let id = JsValue::from_str(&verified.event_id);
         // Setting a plain property on a fresh object cannot fail.
-        let _ = Reflect::set(&o, &JsValue::from_str("eventId"), &id);
+        for (name, value) in [
+            ("eventId", &verified.event_id),
+            ("replayKey", &verified.replay_key),
+        ] {
+            let _ = Reflect::set(&o, &JsValue::from_str(name), &JsValue::from_str(value));
+        }
         Ok(o.into())
     }
 

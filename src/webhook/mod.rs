@@ -65,10 +65,15 @@ pub struct Request<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified<'a> {
     pub body: &'a [u8],
-    /// The replay key: `webhook-id`, the SMS Gateway payload `id`, or Twilio's `MessageSid`
-    /// (with `:MessageStatus` for status callbacks). A request that carries none is keyed by
-    /// `sig:` and its signature header, which is unique per signed content.
+    /// The event's id for the handler: `webhook-id`, the SMS Gateway payload `id`, or Twilio's
+    /// `MessageSid` (with `:MessageStatus` for status callbacks). A request that carries none
+    /// gets `sig:` and its signature header, which is unique per signed content.
     pub event_id: String,
+    /// What replays are recognised by: an id the signature covers as a unit, so no replay can
+    /// change it. The event id for Standard Webhooks and SMS Gateway; for Twilio the signature
+    /// header, because Twilio signs names and values glued together with no separator, so a
+    /// captured request's parameters (its MessageSid among them) can be re-split at will.
+    pub replay_key: String,
 }
 
 #[derive(Clone, Debug)]
@@ -95,6 +100,11 @@ impl WebhookVerifier {
         let max_body_bytes = cfg.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
         if !(1..=MAX_MAX_BODY_BYTES).contains(&max_body_bytes) {
             return Err(config_error("maxBodyBytes must be 1 to 1048576"));
+        }
+        if !matches!(cfg.scheme.as_str(), "standard" | "sms-gateway" | "twilio") {
+            return Err(config_error(
+                "scheme must be standard, sms-gateway or twilio",
+            ));
         }
         // No secret at all, or an empty one, can never authenticate anything: fail closed.
         if cfg.secrets.is_empty() || cfg.secrets.iter().any(|s| s.is_empty()) {
@@ -137,14 +147,21 @@ impl WebhookVerifier {
         if req.body.len() > self.max_body_bytes {
             return Err(ErrorKind::WebhookTooLarge.into());
         }
-        let event_id = match &self.scheme {
-            Scheme::Standard(k) => k.verify(req, self.tolerance_seconds)?,
-            Scheme::SmsGateway(k) => k.verify(req, self.tolerance_seconds)?,
+        let (event_id, replay_key) = match &self.scheme {
+            Scheme::Standard(k) => {
+                let id = k.verify(req, self.tolerance_seconds)?;
+                (id.clone(), id)
+            }
+            Scheme::SmsGateway(k) => {
+                let id = k.verify(req, self.tolerance_seconds)?;
+                (id.clone(), id)
+            }
             Scheme::Twilio(k) => k.verify(req)?,
         };
         Ok(Verified {
             body: req.body,
             event_id,
+            replay_key,
         })
     }
 }

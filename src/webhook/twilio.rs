@@ -5,7 +5,7 @@
 //! The JSON-body variant carries `bodySHA256` in the query: the signature covers the URL only,
 //! and the body's SHA-256 hex must equal that parameter. Like Twilio's SDKs, a match with the
 //! port removed, or with the default port added, is accepted. Twilio signs no timestamp, so
-//! replay protection rests on the event id (`MessageSid`).
+//! replay protection rests on the replay store, keyed by the signature (see `Verified`).
 
 use super::{config_error, ct_eq, decode_hex_lower, header, valid_event_id, Request};
 use crate::b64::{self, Alphabet};
@@ -33,7 +33,8 @@ impl Keys {
         })
     }
 
-    pub(super) fn verify(&self, req: &Request<'_>) -> Result<String> {
+    /// Returns the event id and the replay key (see `Verified`).
+    pub(super) fn verify(&self, req: &Request<'_>) -> Result<(String, String)> {
         let sig_text = header(req.headers, "x-twilio-signature")?;
         let signature = match b64::decode(Alphabet::StandardPadded, sig_text.as_bytes()) {
             Some(s) if s.len() == SIGNATURE_BYTES => s,
@@ -72,7 +73,9 @@ impl Keys {
         if !(matched && body_ok) {
             return Err(ErrorKind::WebhookBadSignature.into());
         }
-        Ok(event_id(&params).unwrap_or_else(|| format!("sig:{sig_text}")))
+        let replay_key = format!("sig:{sig_text}");
+        let id = event_id(&params).unwrap_or_else(|| replay_key.clone());
+        Ok((id, replay_key))
     }
 }
 
