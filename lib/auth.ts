@@ -94,6 +94,7 @@ async function authenticate(req: Request, options: AuthOptions): Promise<AuthCon
   const call = () =>
     v.wasm.authenticate(authorization, trustedHeaderPairs(req, v.ipHeaders), clock(options));
   const ctx = JSON.parse(await withKeys(v, call)) as AuthContext;
+  realms.set(ctx, v.realm);
   // The claims are decoded on first use: most handlers never read them.
   let claims: Record<string, unknown> | undefined;
   Object.defineProperty(ctx, "claims", {
@@ -221,8 +222,11 @@ async function applyProfile(ctx: AuthContext, options: AuthOptions, v: Verifier)
   if (Array.isArray(profile.permissions)) ctx.permissions = [...profile.permissions];
 }
 
-function realmOf(_ctx: AuthContext, realm?: string): string {
-  return realm ?? "supabase";
+// The realm each context was verified under, so its later denials carry the same challenge.
+const realms = new WeakMap<AuthContext, string>();
+
+function realmOf(ctx: AuthContext, realm?: string): string {
+  return realm ?? realms.get(ctx) ?? "supabase";
 }
 
 function check(ctx: AuthContext, name: AuditCheck, fn: () => void): void {
@@ -258,14 +262,15 @@ export function requirePermission(
     ? [[need], false]
     : Array.isArray(need)
     ? [need, false]
-    : "anyOf" in need
+    : need !== null && typeof need === "object" && "anyOf" in need
     ? [need.anyOf, true]
-    : [need.allOf, false];
-  check(
-    ctx,
-    "permission",
-    () => wasmRequirePermissions(ctx.permissions, list, any, realmOf(ctx, realm)),
-  );
+    : [(need as { allOf?: unknown })?.allOf, false];
+  check(ctx, "permission", () => {
+    if (!Array.isArray(list) || !list.every((p) => typeof p === "string")) {
+      throw configError("requirePermission takes a name, a list, { allOf } or { anyOf }");
+    }
+    wasmRequirePermissions(ctx.permissions, list, any, realmOf(ctx, realm));
+  });
 }
 
 /** 403 `insufficient_aal` unless the session reached `minimum` (e.g. `aal2` after MFA). */

@@ -61,9 +61,11 @@ function withHeaders(res: Response, extra: Headers): Response {
 
 function enforce(ctx: AuthContext, r: Requirements | undefined, realm: string | undefined): void {
   if (!r) return;
-  if (r.roles) requireRole(ctx, r.roles, realm);
-  if (r.permissions) requirePermission(ctx, r.permissions, realm);
-  if (r.aal) requireAal(ctx, r.aal, realm);
+  // Whatever is declared is enforced: an empty name is the core's configuration error (500),
+  // never a requirement silently skipped.
+  if (r.roles !== undefined) requireRole(ctx, r.roles, realm);
+  if (r.permissions !== undefined) requirePermission(ctx, r.permissions, realm);
+  if (r.aal !== undefined) requireAal(ctx, r.aal, realm);
 }
 
 /**

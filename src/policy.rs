@@ -5,10 +5,10 @@ use crate::error::{AuthError, ErrorKind, Result};
 
 /// The caller's app role must be one of `allowed`.
 pub fn require_role(role: Option<&str>, allowed: &[String]) -> Result<()> {
-    if allowed.is_empty() {
+    if allowed.is_empty() || allowed.iter().any(String::is_empty) {
         return Err(AuthError::with_detail(
             ErrorKind::InvalidConfig,
-            "requireRole needs at least one role",
+            "requireRole needs at least one role, and no empty name",
         ));
     }
     match role {
@@ -25,10 +25,10 @@ pub enum Match {
 
 /// The caller must hold all (or any) of `needed`.
 pub fn require_permissions(held: &[String], needed: &[String], mode: Match) -> Result<()> {
-    if needed.is_empty() {
+    if needed.is_empty() || needed.iter().any(String::is_empty) {
         return Err(AuthError::with_detail(
             ErrorKind::InvalidConfig,
-            "requirePermission needs a permission",
+            "requirePermission needs a permission, and no empty name",
         ));
     }
     let has = |p: &String| held.iter().any(|h| h == p);
@@ -115,5 +115,24 @@ mod tests {
             require_aal(Some("aal2"), "aal9").unwrap_err().kind,
             ErrorKind::InvalidConfig
         );
+    }
+
+    #[test]
+    fn empty_names_in_requirements_are_config_errors_even_when_the_claim_is_empty() {
+        let config = Err(ErrorKind::InvalidConfig);
+        for claim in [Some(""), Some("admin"), None] {
+            for allowed in [v(&[""]), v(&["admin", ""])] {
+                assert_eq!(require_role(claim, &allowed).map_err(|e| e.kind), config);
+            }
+        }
+        for held in [v(&[""]), v(&["a"]), v(&[])] {
+            for needed in [v(&[""]), v(&["a", ""])] {
+                for mode in [Match::All, Match::Any] {
+                    let got = require_permissions(&held, &needed, mode).map_err(|e| e.kind);
+                    assert_eq!(got, config);
+                }
+            }
+        }
+        assert_eq!(require_aal(Some(""), "").map_err(|e| e.kind), config);
     }
 }

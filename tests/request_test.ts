@@ -237,6 +237,45 @@ Deno.test("withAuth: preflight, 405, per-method requirements, handler errors sta
   }
 });
 
+Deno.test("empty or malformed requirements fail closed (500), never skipped", async () => {
+  // A token whose claims are empty strings must not meet an empty requirement either.
+  const empty = `Bearer ${await token({ user_role: "", user_permissions: [""], aal: "" })}`;
+  const bad: Array<Record<string, unknown>> = [
+    { roles: [""] },
+    { roles: ["admin", ""] },
+    { roles: [] },
+    { permissions: "" },
+    { permissions: [""] },
+    { permissions: { anyOf: [""] } },
+    { permissions: { allOf: [] } },
+    { permissions: {} },
+    { permissions: { anyOf: "x" } },
+    { aal: "" },
+    { aal: "aal9" },
+  ];
+  for (const b of bad) {
+    for (const where of ["top", "method"]) {
+      const rules = where === "top" ? b : { methods: { GET: b } };
+      const handler = withAuth({ ...options, ...rules }, () => new Response("ran"));
+      const res = await handler(req({ Authorization: empty }));
+      assert.equal(res.status, 500, `${where} ${JSON.stringify(b)}`);
+      assert.equal((await res.json()).error, "invalid_config");
+    }
+  }
+});
+
+Deno.test("denials from direct require-calls carry the realm the context was verified under", async () => {
+  const ctx = await validateRequest(req({ Authorization: `Bearer ${await token()}` }), {
+    ...options,
+    realm: "pharmacy",
+  });
+  for (const deny of [() => requireRole(ctx, "admin"), () => requireAal(ctx, "aal2")]) {
+    const res = errorResponse(captured(deny));
+    await res.body?.cancel();
+    assert.match(res.headers.get("www-authenticate")!, /^Bearer realm="pharmacy", /);
+  }
+});
+
 Deno.test("configuration errors fail closed with a 500, never a pass", async () => {
   const t = `Bearer ${await token()}`;
   const bad: object[] = [
