@@ -104,6 +104,28 @@ Deno.test("throttle: a subject block refuses failures only, never that user's va
   );
 });
 
+Deno.test("throttle: the server's own failures never count against its clients", async () => {
+  // A misconfigured verifier (500) or a key outage (503) is not the caller's failed attempt:
+  // valid users must not be blocked for it.
+  const good = await userToken(crypto.randomUUID());
+  for (
+    const broken of [
+      { jwtSecret: "too-short" },
+      { jwtSecret: null, jwks: null, jwksUrl: false as const },
+      { jwtSecret: SECRET, leewaySeconds: -1 },
+    ]
+  ) {
+    const options: AuthOptions = {
+      ...broken,
+      audit: false,
+      throttle: { blockAfter: 1, alertAfter: 1, onAlert: () => {} },
+    };
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await status(validateRequest(req(good, "192.0.2.9"), options)), 500);
+    }
+  }
+});
+
 Deno.test("throttle: a broken store fails open for throttling, never for authentication", async () => {
   const broken: ThrottleStore = {
     name: "broken",
