@@ -51,7 +51,7 @@ fn main() {
     })
     .expect("config");
     let header = format!("Bearer {token}");
-    let verify = || match auth.begin_header(Some(&header), now) {
+    let verify = || match auth.begin_header(Some(&header), now.into()) {
         Ok(Step::Done(v)) => v,
         _ => panic!("token did not verify"),
     };
@@ -80,7 +80,7 @@ fn main() {
     println!("| HS256 verify + claims + context JSON | {full:.2} us |");
     let hit = median_us(rounds, n, || {
         let key = cache.key(black_box(&token));
-        if let Some(Ok(v)) = auth.cached(&mut cache, &key, now) {
+        if let Some(Ok(v)) = auth.cached(&mut cache, &key, now.into()) {
             black_box(auth.context(&v, &[]).map(|c| c.to_json()).is_ok());
         }
     });

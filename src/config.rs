@@ -3,6 +3,7 @@
 //! here every field means exactly what it says.
 
 use crate::alg::Algorithm;
+use crate::claims::Instant;
 use crate::context::{self, Context, ContextRules, Kind};
 use crate::error::{AuthError, ErrorKind, Result};
 use crate::http;
@@ -203,7 +204,7 @@ impl Authenticator {
         &self,
         cache: &mut TokenCache,
         key: &Key,
-        now: i64,
+        now: Instant,
     ) -> Option<Result<Rc<Verified>>> {
         let v = cache.get(key)?;
         if !self.holds_key(&v.key_fingerprint) {
@@ -220,12 +221,12 @@ impl Authenticator {
     }
 
     /// Starts verifying the credential of an `Authorization` header.
-    pub fn begin_header(&self, authorization: Option<&str>, now: i64) -> Result<Step> {
+    pub fn begin_header(&self, authorization: Option<&str>, now: Instant) -> Result<Step> {
         let token = http::bearer_token(authorization)?;
         self.begin_token(token, now)
     }
 
-    pub fn begin_token(&self, token: &str, now: i64) -> Result<Step> {
+    pub fn begin_token(&self, token: &str, now: Instant) -> Result<Step> {
         if self.keys.is_empty() && self.keys.rejected.is_empty() {
             return Err(ErrorKind::KeysUnavailable.into());
         }

@@ -2,7 +2,7 @@
 //! check the signature (HMAC here; public-key signatures by the host), then the claims.
 
 use crate::alg::{Algorithm, Family};
-use crate::claims::{self, Lifetime};
+use crate::claims::{self, Instant, Lifetime};
 use crate::error::{ErrorKind, Result};
 use crate::json::Value;
 use crate::keys::{Jwk, KeySet, Material, Selected};
@@ -45,7 +45,7 @@ pub struct Pending {
     signature: Vec<u8>,
     payload: Value,
     payload_text: String,
-    now: i64,
+    now: Instant,
 }
 
 impl Pending {
@@ -69,7 +69,7 @@ pub enum Step {
 }
 
 /// Signature checks and the claim rules that do not depend on who the caller is.
-pub fn begin(token: &str, keys: &KeySet, policy: &Policy, now: i64) -> Result<Step> {
+pub fn begin(token: &str, keys: &KeySet, policy: &Policy, now: Instant) -> Result<Step> {
     let parsed = token::parse(token)?;
     let alg = parsed.algorithm().ok_or(ErrorKind::AlgNotAllowed)?;
     if !policy.algorithms.contains(&alg) {
@@ -147,7 +147,7 @@ fn finish_claims(
     payload: Value,
     payload_text: String,
     key_fingerprint: String,
-    now: i64,
+    now: Instant,
     leeway: i64,
 ) -> Result<Verified> {
     let lifetime = claims::check_time(&payload, now, leeway)?;

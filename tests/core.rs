@@ -51,7 +51,7 @@ fn hmac_tokens_from_jsonwebtoken_verify_and_build_a_context() {
             &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
         )
         .unwrap();
-        let Ok(Step::Done(v)) = auth.begin_token(&token, NOW) else {
+        let Ok(Step::Done(v)) = auth.begin_token(&token, NOW.into()) else {
             panic!("{alg:?} did not verify")
         };
         let ctx = auth.context(&v, &[]).unwrap();
@@ -70,7 +70,7 @@ fn hmac_tokens_from_jsonwebtoken_verify_and_build_a_context() {
         )
         .unwrap();
         assert_eq!(
-            auth.begin_token(&wrong, NOW).err().map(|e| e.kind),
+            auth.begin_token(&wrong, NOW.into()).err().map(|e| e.kind),
             Some(ErrorKind::BadSignature)
         );
     }
@@ -106,7 +106,7 @@ fn public_key_tokens_from_jsonwebtoken_verify_through_a_host_verifier() {
         let token = encode(&header, &claims(), &key).unwrap();
         let decoding = DecodingKey::from_jwk(&jwk).unwrap();
         for tamper in [false, true] {
-            let Ok(Step::NeedsSignature(pending)) = auth.begin_token(&token, NOW) else {
+            let Ok(Step::NeedsSignature(pending)) = auth.begin_token(&token, NOW.into()) else {
                 panic!("{alg:?}: expected a host signature check")
             };
             let mut sig = pending.signature().to_vec();
@@ -151,7 +151,7 @@ fn claims_are_unreachable_before_the_signature() {
     )
     .unwrap();
     assert_eq!(
-        auth.begin_token(&token, NOW).err().map(|e| e.kind),
+        auth.begin_token(&token, NOW.into()).err().map(|e| e.kind),
         Some(ErrorKind::BadSignature)
     );
 }

@@ -276,6 +276,21 @@ Deno.test("denials from direct require-calls carry the realm the context was ver
   }
 });
 
+Deno.test("a clock between whole seconds compares exactly with fractional exp / nbf", async () => {
+  const at = (now: number) => ({ ...options, leewaySeconds: 0, now: () => now });
+  const outcome = async (claims: Record<string, unknown>, now: number) =>
+    await validateRequest(req({ Authorization: `Bearer ${await token(claims)}` }), at(now)).then(
+      () => "ok",
+      (e: { code: string }) => e.code,
+    );
+  assert.equal(await outcome({ exp: NOW + 0.5 }, NOW + 0.7), "expired");
+  assert.equal(await outcome({ exp: NOW + 0.5 }, NOW + 0.5), "expired");
+  assert.equal(await outcome({ exp: NOW + 0.5 }, NOW + 0.4), "ok");
+  assert.equal(await outcome({ exp: NOW + 1 }, NOW + 0.999), "ok");
+  assert.equal(await outcome({ nbf: NOW + 0.5 }, NOW + 0.4), "not_yet_valid");
+  assert.equal(await outcome({ nbf: NOW + 0.5 }, NOW + 0.6), "ok");
+});
+
 Deno.test("configuration errors fail closed with a 500, never a pass", async () => {
   const t = `Bearer ${await token()}`;
   const bad: object[] = [

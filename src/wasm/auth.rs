@@ -1,8 +1,9 @@
 //! `Auth`: the verifier object JavaScript holds. Delegations to the core, the verified-token
 //! cache, and the asynchronous WebCrypto step for public-key tokens.
 
-use super::{error_to_js, seconds, webcrypto};
+use super::{error_to_js, webcrypto};
 use crate::alg::Algorithm;
+use crate::claims::Instant;
 use crate::config::{Authenticator, Config};
 use crate::error::{AuthError, ErrorKind};
 use crate::http;
@@ -63,7 +64,7 @@ fn run(
     inner: Rc<Authenticator>,
     cache: Option<Rc<RefCell<TokenCache>>>,
     token: &str,
-    now: i64,
+    now: Instant,
     done: Done,
 ) -> Promise {
     let realm = inner.realm.clone();
@@ -149,7 +150,7 @@ impl Auth {
         now: f64,
     ) -> Promise {
         let inner = self.inner.borrow().clone();
-        let Some(now) = seconds(now) else {
+        let Some(now) = Instant::from_f64(now) else {
             return Promise::reject(&error_to_js(&bad_clock(), &inner.realm));
         };
         let token = match http::bearer_token(authorization.as_deref()) {
@@ -169,7 +170,7 @@ impl Auth {
     #[wasm_bindgen(js_name = verifyToken)]
     pub fn verify_token(&self, token: &str, now: f64) -> Promise {
         let inner = self.inner.borrow().clone();
-        let Some(now) = seconds(now) else {
+        let Some(now) = Instant::from_f64(now) else {
             return Promise::reject(&error_to_js(&bad_clock(), &inner.realm));
         };
         let done: Done = Box::new(|a, v| {
