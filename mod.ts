@@ -10,7 +10,12 @@
  * @module
  */
 export type { AuthContext, AuthOptions, Profile } from "./lib/config.ts";
-export { DEFAULT_ALGORITHMS, DEFAULT_IP_HEADERS, DEFAULT_LEEWAY_SECONDS } from "./lib/config.ts";
+export {
+  DEFAULT_ALGORITHMS,
+  DEFAULT_FORWARDED_HOPS,
+  DEFAULT_IP_HEADERS,
+  DEFAULT_LEEWAY_SECONDS,
+} from "./lib/config.ts";
 export { AuthError, authError, errorResponse } from "./lib/errors.ts";
 export type { FetchFailure, JwksStats, KeySnapshot, RemoteJwksOptions } from "./lib/jwks.ts";
 export {

@@ -56,7 +56,9 @@ export interface AuthOptions {
   /** Headers trusted to carry the client address, in order. Default: CF-Connecting-IP,
    * X-Forwarded-For (its leftmost entry), X-Real-IP. List only what your proxy overwrites. */
   trustedIpHeaders?: string[];
-  /** Trusted proxies that append to X-Forwarded-For; 0 takes the leftmost entry. Default: 0. */
+  /** Which X-Forwarded-For entry is the client: the n-th from the right, i.e. the number of
+   * trusted proxies that append to it. Default: 1, the entry your nearest proxy wrote. 0 takes
+   * the leftmost entry, which any client can write: only behind a proxy that overwrites it. */
   forwardedHops?: number;
   /** The `realm` of `WWW-Authenticate` challenges. Default: `supabase`. */
   realm?: string;
@@ -89,6 +91,8 @@ export interface AuthOptions {
 export const DEFAULT_ALGORITHMS = ["HS256", "ES256", "RS256", "EdDSA"];
 export const DEFAULT_IP_HEADERS = ["cf-connecting-ip", "x-forwarded-for", "x-real-ip"];
 export const DEFAULT_LEEWAY_SECONDS = 5;
+/** The rightmost X-Forwarded-For entry: written by the nearest proxy, never by the client. */
+export const DEFAULT_FORWARDED_HOPS = 1;
 
 /** Reads an env variable; a runtime without env permission reads as unset. */
 export function env(name: string): string | undefined {
@@ -140,7 +144,7 @@ export function resolveConfig(o: AuthOptions = {}): CoreConfig {
     apiKeyIssuers: o.apiKeyIssuers ?? ["supabase", "supabase-demo"],
     rolePermissions: o.rolePermissions ?? {},
     trustedIpHeaders: o.trustedIpHeaders ?? DEFAULT_IP_HEADERS,
-    forwardedHops: o.forwardedHops ?? 0,
+    forwardedHops: o.forwardedHops ?? DEFAULT_FORWARDED_HOPS,
     realm: o.realm ?? "supabase",
     tokenCacheEntries: o.tokenCache === false ? 0 : o.tokenCache?.maxEntries,
     tokenCacheBytes: o.tokenCache === false ? 0 : o.tokenCache?.maxBytes,

@@ -3,7 +3,7 @@
 // failure into a grant: it only observes decisions, and may turn a failure (or, for a blocked
 // client address, any request) into 429 `too_many_attempts`.
 import type { AuthContext } from "./config.ts";
-import { DEFAULT_IP_HEADERS } from "./config.ts";
+import { DEFAULT_FORWARDED_HOPS, DEFAULT_IP_HEADERS } from "./config.ts";
 import {
   type AuditCheck,
   type AuditOptions,
@@ -63,13 +63,30 @@ export function clientIpOf(req: Request, options: GuardOptions): string {
   const trusted = options.trustedIpHeaders ?? DEFAULT_IP_HEADERS;
   const pairs = trustedHeaderPairs(req, trusted);
   if (pairs.length === 0) return "unknown";
-  return wasmClientIp(pairs, trusted, options.forwardedHops ?? 0);
+  return wasmClientIp(pairs, trusted, options.forwardedHops ?? DEFAULT_FORWARDED_HOPS);
 }
 
 /** Failures that count towards a block: a credential was presented and refused. */
 function counts(e: AuthError): boolean {
   return (e.status === 401 || e.status === 400) && e.code !== "missing_credentials";
 }
+
+// Refusals the core only reaches after the signature verified: the token was really issued for
+// its subject (their own, say expired). They count for the address, never for the subject's
+// throttle, so forgeries in a user's name cannot turn that user's own 401 (refresh and retry)
+// into a 429. The audit event still names the subject.
+const AFTER_SIGNATURE = new Set([
+  "missing_exp",
+  "expired",
+  "not_yet_valid",
+  "iat_in_future",
+  "invalid_claim",
+  "iss_mismatch",
+  "aud_mismatch",
+  "aud_not_expected",
+  "invalid_subject",
+  "api_key_not_user",
+]);
 
 function tooMany(b: Blocked, realm: string | undefined): AuthError {
   return authError("too_many_attempts", realm ?? "supabase", {
@@ -140,7 +157,8 @@ export async function guardAuthentication(
     let subject: string | null = null;
     if (counts(e)) {
       subject = await unverifiedSubjectHash(req.headers.get("authorization")).catch(() => null);
-      const blocked = throttle ? await throttle.fail(ip, subject) : null;
+      const against = AFTER_SIGNATURE.has(e.code) ? null : subject;
+      const blocked = throttle ? await throttle.fail(ip, against) : null;
       if (blocked) e = tooMany(blocked, options.realm);
     }
     event(e.status === 403 ? "denied" : "failed_auth", e, subject);

@@ -155,7 +155,15 @@ Deno.test("client IP comes only from trusted headers and must parse as an addres
   const auth = `Bearer ${await token()}`;
   const ip = async (h: Record<string, string>, opts = {}) =>
     (await validateRequest(req({ Authorization: auth, ...h }), { ...options, ...opts })).ip_address;
-  assert.equal(await ip({ "X-Forwarded-For": "203.0.113.9, 10.0.0.2" }), "203.0.113.9");
+  // By default the rightmost X-Forwarded-For entry: the one the nearest proxy appended. Whatever
+  // a client writes to the left of it (a spoofed address, garbage) is never taken.
+  assert.equal(await ip({ "X-Forwarded-For": "203.0.113.9, 10.0.0.2" }), "10.0.0.2");
+  assert.equal(await ip({ "X-Forwarded-For": "not-an-ip, 198.51.100.8" }), "198.51.100.8");
+  assert.equal(await ip({ "X-Forwarded-For": "198.51.100.8" }), "198.51.100.8");
+  assert.equal(
+    await ip({ "X-Forwarded-For": "203.0.113.9, 10.0.0.2" }, { forwardedHops: 0 }),
+    "203.0.113.9",
+  );
   assert.equal(await ip({ "CF-Connecting-IP": "2001:db8::7" }), "2001:db8::7");
   assert.equal(await ip({ "X-Real-IP": "not an ip" }), "unknown");
   assert.equal(await ip({ "X-Client-IP": "198.51.100.3" }), "unknown");

@@ -2,6 +2,7 @@
 // injected clock, fail-open on a broken store (authentication unchanged), subject blocks never
 // refusing a valid token, audit loss counting, and the per-request cost (medians, one run).
 import assert from "node:assert/strict";
+import { SignJWT } from "jose";
 import {
   type AuditEvent,
   type AuditSink,
@@ -103,6 +104,20 @@ Deno.test("throttle: a subject block refuses failures only, never that user's va
     await status(validateRequest(req(await userToken(victim), "192.0.2.21"), options)),
     200,
   );
+  // Their own expired token still gets its 401 (so the client refreshes), not a 429; and a
+  // stream of their own genuine-but-rejected tokens never blocks the subject either.
+  const now = Math.floor(Date.now() / 1000);
+  const genuine = (claims: Record<string, unknown>) =>
+    new SignJWT({ sub: victim, role: "authenticated", ...claims })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode(SECRET));
+  const expired = await genuine({ aud: "authenticated", exp: now - 60 });
+  const wrongAud = await genuine({ aud: "someone-else", exp: now + 600 });
+  for (let i = 0; i < 5; i++) {
+    for (const t of [expired, wrongAud]) {
+      assert.equal(await status(validateRequest(req(t, `192.0.2.${30 + i}`), options)), 401);
+    }
+  }
 });
 
 Deno.test("throttle: the server's own failures never count against its clients", async () => {
