@@ -63,13 +63,14 @@ serverTest("security-monitor: alerts, SMS, audit rows, de-duplication, dry run",
         await insert(3, "203.0.113.9"); // under the threshold
         await insert(1, "unknown", "audit_loss", 4);
 
-        const post = async (token: string | null, query = "") => {
+        const post = async (token: string | null, query = "", body?: string) => {
           const headers: Record<string, string> = {};
           if (token) headers.authorization = `Bearer ${token}`;
           return await handler(
             new Request(`http://127.0.0.1/functions/v1/security-monitor${query}`, {
               method: "POST",
               headers,
+              body,
             }),
           );
         };
@@ -81,6 +82,25 @@ serverTest("security-monitor: alerts, SMS, audit rows, de-duplication, dry run",
         assert.equal(dry.dry_run, true);
         assert.equal(dry.sms, "dry_run");
         assert.equal(dry.alerts.length, 4);
+        // Asking for a dry run in any spelling, or with a value it does not know, is a dry run;
+        // a body it cannot read is refused rather than taken as a live run.
+        for (
+          const [query, body] of [
+            ["?dry_run=True", undefined],
+            ["?dry_run=YES", undefined],
+            ["?dry_run=maybe", undefined],
+            ["", '{"dry_run":"TRUE"}'],
+            ["", '{"dry_run":2}'],
+          ]
+        ) {
+          const r = await (await post(key, query, body)).json();
+          assert.equal(r.dry_run, true, `${query} ${body}`);
+        }
+        for (const body of ["dry_run=1", "[true]", '"x"']) {
+          const r = await post(key, "", body);
+          assert.equal(r.status, 400, body);
+          await r.body?.cancel();
+        }
         assert.equal(sms.length, 0);
         const [{ n: none }] = await sql`select count(*)::int as n from private.auth_events
                                         where outcome = 'alert'`;

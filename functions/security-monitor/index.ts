@@ -4,8 +4,9 @@
 // alert; more than THROTTLE_BLOCK_AFTER: blocked) and for audit events the edge instances could
 // not store, records each new alert in the audit trail, and sends one SMS summary through the
 // SMS gateway to SECURITY_ALERT_PHONE. An alert already recorded within the window is not raised
-// again. Dry run (`?dry_run=1`, `{"dry_run": true}` or SECURITY_MONITOR_DRY_RUN=true): reports
-// what it would do, sends and writes nothing.
+// again. Dry run (`?dry_run=1`, `{"dry_run": true}` or SECURITY_MONITOR_DRY_RUN=true, any
+// spelling; only absent or false / 0 / no / off runs live): reports what it would do, sends and
+// writes nothing. A body that is not a JSON object is a 400.
 //
 // Authentication: only Supabase's service_role API key (`Authorization: Bearer
 // <service_role key>`, as pg_cron + pg_net send it); user tokens get 403. POST only.
@@ -244,16 +245,26 @@ export async function runMonitor(dryRun: boolean): Promise<MonitorReport> {
   return report;
 }
 
-async function wantsDryRun(req: Request): Promise<boolean> {
-  const flag = (v: unknown) => v === true || ["1", "true", "yes"].includes(String(v));
-  if (flag((env("SECURITY_MONITOR_DRY_RUN") ?? "").toLowerCase())) return true;
-  if (flag(new URL(req.url).searchParams.get("dry_run"))) return true;
-  const text = await req.text().catch(() => "");
-  if (text.length === 0 || text.length > 4096) return false;
+/** Whether a value asks for a dry run. Fail safe: only absence or an explicit false / 0 / no /
+ * off runs live; true in any spelling, or anything unrecognised, is a dry run. */
+function dryRunFlag(v: unknown): boolean {
+  if (v === undefined || v === null || v === false || v === 0) return false;
+  return !["", "0", "false", "no", "off"].includes(String(v).trim().toLowerCase());
+}
+
+/** The dry-run request, or `null` when the body is not a readable JSON object (a 400). */
+async function wantsDryRun(req: Request): Promise<boolean | null> {
+  if (dryRunFlag(env("SECURITY_MONITOR_DRY_RUN"))) return true;
+  if (dryRunFlag(new URL(req.url).searchParams.get("dry_run") ?? undefined)) return true;
+  const text = await req.text().catch(() => null);
+  if (text === null || text.length > 4096) return null;
+  if (text.trim().length === 0) return false;
   try {
-    return flag((JSON.parse(text) as { dry_run?: unknown })?.dry_run);
+    const body = JSON.parse(text) as unknown;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return null;
+    return dryRunFlag((body as { dry_run?: unknown }).dry_run);
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -264,8 +275,14 @@ export const handler = withAuth({
   methods: { POST: {} },
 }, async (req: Request, ctx: AuthContext) => {
   if (ctx.kind !== "service_role") throw authError("insufficient_role");
+  const dryRun = await wantsDryRun(req);
+  if (dryRun === null) {
+    return Response.json({ error: "invalid_input", message: "body must be a JSON object" }, {
+      status: 400,
+    });
+  }
   try {
-    return Response.json(await runMonitor(await wantsDryRun(req)));
+    return Response.json(await runMonitor(dryRun));
   } catch {
     return Response.json({ error: "monitor_failed" }, { status: 503 });
   }
