@@ -312,7 +312,8 @@ export interface ListSchedulesOptions {
 }
 
 const SCHEDULE_COLUMNS = "id, store_id, employee_id, starts_at, ends_at, note";
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_RE =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 const MAX_SHIFT_MS = 24 * 3600 * 1000;
 
 function toIso(v: unknown): string {
@@ -332,13 +333,25 @@ function toSchedule(row: Record<string, unknown>): Schedule {
 }
 
 function parseInstant(v: unknown, field: string): Date {
-  if (typeof v !== "string" || !ISO_RE.test(v)) {
-    throw new DbError("invalid_input", `${field} must be an ISO 8601 date-time with offset`);
+  const m = typeof v === "string" ? ISO_RE.exec(v) : null;
+  const invalid = () =>
+    new DbError("invalid_input", `${field} must be an ISO 8601 date-time with offset`);
+  if (!m) throw invalid();
+  const [year, month, day, hour, minute, second, offH, offM] = m.slice(1).map((x) =>
+    Number(x ?? 0)
+  );
+  // A real calendar day and clock time: Date would roll 2030-02-30 over into March.
+  const midnight = new Date(Date.UTC(2000, month - 1, day));
+  midnight.setUTCFullYear(year);
+  if (
+    year < 1900 || midnight.getUTCFullYear() !== year || midnight.getUTCMonth() !== month - 1 ||
+    midnight.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59 || offH > 14 ||
+    offM > 59
+  ) {
+    throw invalid();
   }
-  const d = new Date(v);
-  if (Number.isNaN(d.getTime())) {
-    throw new DbError("invalid_input", `${field} must be an ISO 8601 date-time with offset`);
-  }
+  const d = new Date(v as string);
+  if (Number.isNaN(d.getTime())) throw invalid();
   return d;
 }
 

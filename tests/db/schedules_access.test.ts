@@ -146,6 +146,28 @@ dbTest("createSchedule: input is validated before the database", async () => {
       { ...SHIFT, ends_at: "2030-03-06T07:00:00Z" }, // over 24 hours
       { ...SHIFT, note: 5 },
       { ...SHIFT, note: "x".repeat(501) },
+      // Dates that do not exist are refused, not rolled over (2030-02-30 is not March 2).
+      ...[
+        "2030-02-30T08:00:00Z",
+        "2030-04-31T08:00:00Z",
+        "2031-02-29T08:00:00Z",
+        "2030-13-01T08:00:00Z",
+        "2030-00-10T08:00:00Z",
+        "2030-03-04T24:00:00Z",
+        "2030-03-04T07:60:00Z",
+        "2030-03-04T07:00:60Z",
+        "2030-03-04T07:00:00+15:00",
+        "2030-03-04T07:00:00+01:60",
+        "0050-03-04T07:00:00Z",
+      ].map((starts_at) => {
+        // An end 8 hours after where Date would roll the start over to, so that a rollover
+        // would otherwise make a valid shift.
+        const rolled = new Date(starts_at).getTime();
+        const ends_at = Number.isNaN(rolled)
+          ? SHIFT.ends_at
+          : new Date(rolled + 8 * 3600_000).toISOString();
+        return { ...SHIFT, starts_at, ends_at };
+      }),
     ];
     for (const input of bad) await assertDbError(createSchedule(ctx, input), "invalid_input");
     // A well-formed but unknown employee is refused by the foreign key, without details.
