@@ -11,6 +11,7 @@
 create schema if not exists private;
 revoke all on schema private from public;
 alter default privileges in schema private revoke execute on functions from public;
+-- (No effect on PUBLIC's built-in EXECUTE: see 20250601000700, which revokes it globally.)
 
 -- ---------------------------------------------------------------------------------------
 -- Roles and permissions (reference data)

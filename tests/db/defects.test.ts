@@ -281,6 +281,33 @@ dbTest(
         has_function_privilege('service_role', 'private.cleanup_expired_data()', 'execute') as s1,
         has_function_privilege('service_role', 'private.anonymise_employee(uuid)', 'execute') as s2`;
       assert.deepEqual(privs, { a1: false, a2: false, a3: false, s1: true, s2: true });
+      // The whole class: in `private`, the API roles execute exactly the RLS helpers, anon nothing.
+      const fns = await sql`
+      select p.oid::regprocedure::text as fn,
+             has_function_privilege('anon', p.oid, 'execute') as anon,
+             has_function_privilege('authenticated', p.oid, 'execute') as auth
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'private' order by 1`;
+      assert.deepEqual(fns.filter((f) => f.anon).map((f) => f.fn), []);
+      assert.deepEqual(fns.filter((f) => f.auth).map((f) => f.fn), [
+        "private.current_app_role()",
+        "private.current_employee_id()",
+        "private.has_permission(text)",
+        "private.is_active_user()",
+        "private.is_privileged()",
+      ]);
+      // Functions added by later migrations (in any schema) are executable by no API role
+      // until granted: PUBLIC's built-in EXECUTE is revoked globally, not per schema.
+      for (const schema of ["private", "public"]) {
+        await sql.unsafe(
+          `create function ${schema}.later_job() returns int language sql security definer
+           set search_path = '' as 'select 1'`,
+        );
+        const [f] = await sql.unsafe(`select
+          has_function_privilege('anon', '${schema}.later_job()', 'execute') as anon,
+          has_function_privilege('authenticated', '${schema}.later_job()', 'execute') as auth`);
+        assert.deepEqual(f, { anon: false, auth: false }, schema);
+      }
       // Tables added by later migrations are not exposed until granted.
       await sql.unsafe("create table public.later_table (id int primary key)");
       const [later] = await sql`
@@ -513,7 +540,10 @@ dbTest(
 dbTest("anonymise (service role) removes personal data and blocks the login", async () => {
   await withFreshDb(async (sql) => {
     await sql`insert into public.messages (sender_id, recipient_employee_id, body)
-              values (${USERS.manager}, ${EMPLOYEES.pharmacist}, 'Your shift moved')`;
+              values (${USERS.manager}, ${EMPLOYEES.pharmacist}, 'Your shift moved'),
+                     (${USERS.pharmacist}, ${EMPLOYEES.manager}, 'Chemo on Tuesdays, call me')`;
+    await sql`update public.store_schedules set note = 'Pat: chemo Tuesdays, +15550100'
+              where employee_id = ${EMPLOYEES.pharmacist}`;
     const [r] = await asRole(
       sql,
       "service_role",
@@ -530,9 +560,17 @@ dbTest("anonymise (service role) removes personal data and blocks the login", as
       null,
     ]);
     assert.notDeepEqual(c.anonymised_at, null);
-    const [m] = await sql`select body from public.messages
-                          where recipient_employee_id = ${EMPLOYEES.pharmacist}`;
-    assert.deepEqual(m.body, "[anonymised]");
+    // Messages to and from them, and the notes on their shifts, keep no personal text.
+    const bodies = await sql`select m.body from public.messages m
+                             where m.recipient_employee_id = ${EMPLOYEES.pharmacist}
+                                or m.sender_id = ${USERS.pharmacist}`;
+    assert.equal(bodies.length, 2);
+    assert.deepEqual(bodies.map((m) => m.body), ["[anonymised]", "[anonymised]"]);
+    const [notes] = await sql`select count(*)::int as total, count(note)::int as with_note
+                              from public.store_schedules
+                              where employee_id = ${EMPLOYEES.pharmacist}`;
+    assert.ok(notes.total > 0);
+    assert.equal(notes.with_note, 0);
     const out = await callHook(sql, USERS.pharmacist, baseClaims("pharmacist"));
     assert.deepEqual((out.error as Record<string, unknown>).http_code, 403);
   });
