@@ -54,7 +54,7 @@ export interface AuthOptions {
   /** Permissions per app role, used when the token has no `user_permissions` claim. */
   rolePermissions?: Record<string, string[]>;
   /** Headers trusted to carry the client address, in order. Default: CF-Connecting-IP,
-   * X-Forwarded-For (its leftmost entry), X-Real-IP. List only what your proxy overwrites. */
+   * X-Forwarded-For (see `forwardedHops`), X-Real-IP. List only what your proxy overwrites. */
   trustedIpHeaders?: string[];
   /** Which X-Forwarded-For entry is the client: the n-th from the right, i.e. the number of
    * trusted proxies that append to it. Default: 1, the entry your nearest proxy wrote. 0 takes

@@ -85,7 +85,10 @@ export function withAuth(
       return new Response(null, { status: 204, headers: cors });
     }
     if (allowed && !allowed.includes(req.method)) {
-      const res = Response.json({ error: "method_not_allowed" }, {
+      const res = Response.json({
+        error: "method_not_allowed",
+        message: "this function does not answer that method",
+      }, {
         status: 405,
         headers: { Allow: allowed.join(", ") },
       });

@@ -39,15 +39,47 @@ if (!configured) {
   }
 }
 
+// Every function registers its handler instead of listening itself: through serveFunction
+// (functions/_shared/serve.ts), or by calling Deno.serve as Supabase functions do, which is
+// captured while the function's module loads (so no function opens a port of its own).
+type ServeArgs = [Handler] | [Deno.ServeOptions, Handler] | [{ handler: Handler }];
+function handlerOf(args: ServeArgs): Handler | undefined {
+  const last = args[args.length - 1] as unknown;
+  if (typeof last === "function") return last as Handler;
+  const h = (last as { handler?: unknown } | undefined)?.handler;
+  return typeof h === "function" ? h as Handler : undefined;
+}
+const realServe = Deno.serve;
 const routes = new Map<string, Handler>();
+// FUNCTIONS_DIR: where the functions live (default `functions`; `supabase/functions` in a
+// Supabase CLI project), relative to the working directory.
+const functionsDir = new URL(
+  `${Deno.env.get("FUNCTIONS_DIR") ?? "functions"}/`,
+  `file://${Deno.cwd()}/`,
+);
 for (
-  const entry of [...Deno.readDirSync("functions")].sort((a, b) => a.name.localeCompare(b.name))
+  const entry of [...Deno.readDirSync(functionsDir)].sort((a, b) => a.name.localeCompare(b.name))
 ) {
   if (!entry.isDirectory || entry.name.startsWith("_")) continue;
   let captured: Handler | undefined;
   globalThis.__edgeAuthDevRouter = { register: (h) => (captured = h) };
-  await import(new URL(`../functions/${entry.name}/index.ts`, import.meta.url).href);
+  (Deno as { serve: unknown }).serve = (...args: ServeArgs) => {
+    captured = handlerOf(args);
+    return {
+      addr: { transport: "tcp", hostname: "127.0.0.1", port },
+      finished: new Promise<void>(() => {}),
+      shutdown: () => Promise.resolve(),
+      ref() {},
+      unref() {},
+    };
+  };
+  try {
+    await import(new URL(`${entry.name}/index.ts`, functionsDir).href);
+  } finally {
+    (Deno as { serve: unknown }).serve = realServe;
+  }
   if (captured) routes.set(entry.name, captured);
+  else console.warn(`!! ${entry.name}: no handler registered (Deno.serve not called)`);
 }
 globalThis.__edgeAuthDevRouter = undefined;
 
@@ -84,4 +116,12 @@ const server = Deno.serve({
   return handler(req);
 });
 
-Deno.addSignalListener("SIGTERM", () => server.shutdown());
+// Ctrl-C or a plain kill: stop listening, close the database, exit (open connections and the
+// embedded database would otherwise keep the process alive).
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await server.shutdown();
+    await db.close().catch(() => {});
+    Deno.exit(0);
+  });
+}
