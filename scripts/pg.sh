@@ -11,7 +11,9 @@
 # goes to stderr. Set PG_TEST_DIR / PG_TEST_PORT to override the defaults.
 set -euo pipefail
 
-STATE_DIR="${PG_TEST_DIR:-${TMPDIR:-/tmp}/pharmacy-pg-$(id -u)}"
+# One server per checkout: two clones testing at once must not share (or stop) each other's.
+CHECKOUT="$(cd "$(dirname "$0")/.." && pwd | sha1sum | cut -c1-8)"
+STATE_DIR="${PG_TEST_DIR:-${TMPDIR:-/tmp}/pharmacy-pg-$(id -u)-$CHECKOUT}"
 FIRST_PORT="${PG_TEST_PORT:-54329}"
 DB_NAME="pharmacy_test"
 DB_USER="postgres"

@@ -11,7 +11,9 @@
 # REDIS_TEST_PORT to override the defaults.
 set -euo pipefail
 
-STATE_DIR="${REDIS_TEST_DIR:-${TMPDIR:-/tmp}/edge-auth-redis-$(id -u)}"
+# One server per checkout: two clones testing at once must not share (or stop) each other's.
+CHECKOUT="$(cd "$(dirname "$0")/.." && pwd | sha1sum | cut -c1-8)"
+STATE_DIR="${REDIS_TEST_DIR:-${TMPDIR:-/tmp}/edge-auth-redis-$(id -u)-$CHECKOUT}"
 FIRST_PORT="${REDIS_TEST_PORT:-56379}"
 
 log() { printf 'redis.sh: %s\n' "$*" >&2; }
