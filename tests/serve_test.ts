@@ -3,6 +3,7 @@
 // and the server stops on SIGTERM. Loopback only, bounded waits.
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
+import { startDevServer } from "./helpers.ts";
 
 const DEMO_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 const PORT = 55000 + Math.floor(Math.random() * 900);
@@ -20,31 +21,8 @@ Deno.serve({ hostname: "127.0.0.1", port: ${ASKED} }, withAuth({ roles: ["manage
   Response.json({ hello: ctx.user_id })));
 `,
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "scripts/serve.ts"],
-    env: {
-      PORT: String(PORT),
-      SUPABASE_URL: BASE,
-      FUNCTIONS_DIR: dir,
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-    },
-    clearEnv: true,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = await startDevServer(PORT, { FUNCTIONS_DIR: dir }, "/functions/v1/plain");
   try {
-    let up = false;
-    for (let i = 0; i < 150 && !up; i++) {
-      try {
-        await (await fetch(`${BASE}/functions/v1/plain`)).body?.cancel();
-        up = true;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    assert.ok(up, "server did not start within 15 s");
     const now = Math.floor(Date.now() / 1000);
     const token = await new SignJWT({
       iss: `${BASE}/auth/v1`,

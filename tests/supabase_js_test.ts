@@ -3,47 +3,13 @@
 import assert from "node:assert/strict";
 import { createClient, FunctionsHttpError } from "@supabase/supabase-js";
 import { SignJWT } from "jose";
+import { startDevServer } from "./helpers.ts";
 
 const DEMO_SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
 const DEMO_ANON =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzdXBhYmFzZS1kZW1vIiwicm9sZSI6ImFub24iLCJleHAiOjE5ODM4MTI5OTZ9.CRXP1A7WOeoJeXxjNni43kdQwgnWNReilDMblYTn_I0";
 const PORT = 54000 + Math.floor(Math.random() * 900);
 const BASE = `http://127.0.0.1:${PORT}`;
-
-async function startServer(): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-env",
-      "--allow-read",
-      "--allow-write=.dev",
-      "scripts/serve.ts",
-    ],
-    // Only what the server needs: no Supabase keys inherited, so it runs in development mode.
-    env: {
-      PORT: String(PORT),
-      SUPABASE_URL: BASE,
-      PATH: Deno.env.get("PATH") ?? "",
-      HOME: Deno.env.get("HOME") ?? "",
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-    },
-    clearEnv: true,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  for (let i = 0; i < 100; i++) {
-    try {
-      const res = await fetch(`${BASE}/functions/v1/whoami`);
-      await res.body?.cancel();
-      return child;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  child.kill();
-  throw new Error("server did not start within 10 s");
-}
 
 async function userToken(extra: Record<string, unknown> = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -61,7 +27,7 @@ async function userToken(extra: Record<string, unknown> = {}): Promise<string> {
 }
 
 Deno.test("supabase-js functions.invoke against the local server", async (t) => {
-  const server = await startServer();
+  const server = await startDevServer(PORT);
   try {
     const supabase = createClient(BASE, DEMO_ANON, { auth: { persistSession: false } });
 
